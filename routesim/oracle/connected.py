@@ -1,0 +1,45 @@
+"""Connected and static routes: what every router has before any protocol runs."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import networkx as nx
+
+from routesim.oracle.expected import ExpectedRoute, ExpectedTables, NextHopMatch
+from routesim.topology.model import Topology
+
+
+def up_interfaces(topo: Topology, graph: nx.DiGraph, node: str):
+    """Interfaces of ``node`` whose link or LAN is still in the graph (stubs are always up)."""
+    live_links = {d["link"] for _, _, d in graph.out_edges(node, data=True)} if node in graph else set()
+    for iface in topo.node(node).interfaces:
+        if iface.kind == "stub" or iface.link in live_links:
+            yield iface
+
+
+def connected_and_static(topo: Topology, graph: nx.DiGraph, tables: ExpectedTables) -> None:
+    for node in topo.routers:
+        if node.name not in graph:
+            continue
+        table = tables.for_router(node.name)
+        subnets: dict[IPv4Network, str] = {}
+        for iface in up_interfaces(topo, graph, node.name):
+            subnets.setdefault(iface.network, iface.name)
+        if node.loopback is not None:
+            subnets.setdefault(node.loopback.network, "lo")
+        for net in subnets:
+            table[net] = ExpectedRoute(net, "connected", None, frozenset({None}))
+        for st in node.static:
+            if st.prefix in subnets:
+                continue
+            if st.next_hop is not None:
+                if not any(st.next_hop in net and net.prefixlen < 32 for net in subnets):
+                    continue  # unresolvable: the router must not install it
+                gw = frozenset({st.next_hop})
+            else:
+                gw = frozenset({None})
+            prev = table.get(st.prefix)
+            if prev is not None and prev.protocol == "static":
+                gw = prev.gateways | gw
+            table[st.prefix] = ExpectedRoute(st.prefix, "static", None, gw, NextHopMatch.ALL)
