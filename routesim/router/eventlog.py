@@ -1,0 +1,50 @@
+"""A router's timestamped event log: JSON lines on disk and a bounded copy in memory.
+
+Every entry has ``t`` (wall-clock seconds, comparable across the lab's processes on one machine),
+``mono`` (the router's monotonic clock, what its engines see), ``node`` and ``kind``:
+
+* ``rib``: a selected route changed (``prefix``, ``old``, ``new`` as inspection rows or null);
+* ``fib``: a kernel route was installed/replaced/removed;
+* ``iface``: an interface went up or down;
+* ``session``: an adjacency or session changed state (``protocol``, ``peer``, ``old``, ``new``);
+* ``log``: a protocol's own narrative line (``protocol``, ``message``, extra fields).
+
+The lab merges every router's log into one timeline; convergence time is the last ``rib`` entry.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from typing import Any, TextIO
+
+
+class EventLog:
+    def __init__(self, node: str, path: str | None = None, keep: int = 20000) -> None:
+        self.node = node
+        self._file: TextIO | None = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
+        self.seq = 0
+        self.last_rib_change: float | None = None
+        self.rib_changes = 0
+
+    def add(self, kind: str, mono: float, **fields: Any) -> dict[str, Any]:
+        self.seq += 1
+        entry = {"seq": self.seq, "t": time.time(), "mono": round(mono, 6), "node": self.node, "kind": kind}
+        entry.update(fields)
+        if kind == "rib":
+            self.last_rib_change = entry["t"]
+            self.rib_changes += 1
+        self.entries.append(entry)
+        if self._file is not None:
+            self._file.write(json.dumps(entry, default=str) + "\n")
+        return entry
+
+    def since(self, seq: int = 0) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e["seq"] > seq]
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,384 @@
+"""The router process: an asyncio runtime that drives sans-IO engines on real sockets.
+
+Flow of one packet: a driver (``udp.py``) receives it -> ``engine.handle(PacketIn, now)`` ->
+actions: ``Send`` goes back to a driver, ``ArmTimer``/``CancelTimer`` become ``loop.call_at``
+handles keyed by ``(engine, key)`` (re-arming a key replaces it), ``RoutesChanged`` updates the
+:class:`~routesim.rib.Rib`, whose selection changes are logged, applied to the kernel FIB over
+netlink and offered back to every engine as :class:`RibChanged` (redistribution).
+
+``now`` is ``loop.time()`` (monotonic seconds), the same clock the timers run on. Interface state
+comes from netlink: admin-up *and* carrier; a change yields connected-route updates, static route
+re-resolution and ``InterfaceUp``/``InterfaceDown`` to every engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from ipaddress import IPv4Address
+from typing import Any
+
+from routesim.proto.base import (
+    Action,
+    ArmTimer,
+    CancelTimer,
+    Engine,
+    Event,
+    InterfaceDown,
+    InterfaceUp,
+    Log,
+    PacketIn,
+    RibChanged,
+    RoutesChanged,
+    Send,
+    SessionEvent,
+    TimerFired,
+)
+from routesim.rib import Rib, connected_routes, static_routes
+from routesim.router.config import RouterConfig
+from routesim.router.control import ControlServer
+from routesim.router.engines import build_engines
+from routesim.router.eventlog import EventLog
+
+log = logging.getLogger("routesim.router")
+
+
+def _row(route) -> dict[str, Any] | None:
+    if route is None:
+        return None
+    return {
+        "protocol": str(route.protocol),
+        "metric": route.metric,
+        "distance": route.admin_distance,
+        "next_hops": [
+            h.to_json()
+            for h in sorted(route.next_hops, key=lambda h: (str(h.gateway or ""), h.interface or ""))
+        ],
+    }
+
+
+class Router:
+    def __init__(self, config: RouterConfig) -> None:
+        self.cfg = config
+        self.rib = Rib()
+        self.events = EventLog(config.node, config.event_log or None)
+        self.engines: dict[str, Engine] = {}
+        self.transports: dict[str, str] = {}
+        self._timers: dict[tuple[str, Any], asyncio.TimerHandle] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ipr = None
+        self._watcher = None
+        self._fib = None
+        self._fib_task: asyncio.Future | None = None
+        self._fib_dirty = False
+        self._udp: dict[str, Any] = {}
+        self._stop = asyncio.Event()
+        self.iface_up: dict[str, bool] = {}
+        self.started_at = time.time()
+        self.ready = False
+        self.counters: dict[str, int] = {"fib_installs": 0, "fib_removals": 0, "fib_errors": 0}
+
+    # --- clock -----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._loop.add_signal_handler(sig, self._stop.set)
+        control = ControlServer(self.cfg.control, self) if self.cfg.control else None
+        try:
+            await self._start_netlink()
+            self._refresh_connected()
+            if control:
+                await control.start()
+            for engine, transport in build_engines(self.cfg):
+                self.engines[engine.name] = engine
+                self.transports[engine.name] = transport
+            await self._start_transports()
+            for name, engine in self.engines.items():
+                self._perform(name, engine.start(self.now()))
+            self._offer_rib()
+            self.ready = True
+            self.events.add("status", self.now(), state="ready", pid=os.getpid())
+            await self._stop.wait()
+        finally:
+            await self._shutdown(control)
+        return 0
+
+    async def _shutdown(self, control) -> None:
+        self.ready = False
+        now = self.now()
+        for name, engine in list(self.engines.items()):
+            try:
+                self._perform(name, engine.stop(now), stopping=True)
+            except Exception:
+                log.exception("%s: stop failed", name)
+        for h in self._timers.values():
+            h.cancel()
+        self._timers.clear()
+        for port in self._udp.values():
+            port.close()
+        if control:
+            await control.close()
+        if self._watcher:
+            self._watcher.close()
+        if self._fib is not None:
+            try:
+                n = await self._fib.flush()
+                self.events.add("fib", self.now(), action="flush", removed=n)
+            except Exception:
+                log.exception("FIB flush failed")
+        if self._ipr is not None:
+            self._ipr.close()
+        self.events.add("status", self.now(), state="stopped")
+        self.events.close()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # --- netlink ---------------------------------------------------------------------------
+
+    async def _start_netlink(self) -> None:
+        from pyroute2 import AsyncIPRoute
+
+        from routesim.router.netlink import FibProgrammer, LinkWatcher
+
+        self._ipr = AsyncIPRoute()
+        await self._ipr.setup_endpoint()
+        self._watcher = LinkWatcher(self._ipr, self._links_changed)
+        states = await self._watcher.start()
+        self.iface_up = {i.name: bool(states.get(i.name) and states[i.name].up) for i in self.cfg.interfaces}
+        if self.cfg.install_fib:
+            self._fib = FibProgrammer(self._ipr, self.ifindex)
+
+    def ifindex(self, name: str) -> int | None:
+        st = self._watcher.states.get(name) if self._watcher else None
+        return st.index if st else None
+
+    def _links_changed(self, states) -> None:
+        now = self.now()
+        changed = []
+        for conf in self.cfg.interfaces:
+            st = states.get(conf.name)
+            up = bool(st and st.up)
+            if self.iface_up.get(conf.name) != up:
+                self.iface_up[conf.name] = up
+                changed.append((conf.name, up))
+                self.events.add("iface", now, interface=conf.name, state="up" if up else "down")
+        if not changed:
+            return
+        self._refresh_connected()
+        for name, engine in self.engines.items():
+            for iface, up in changed:
+                self._perform(
+                    name, engine.handle(InterfaceUp(iface) if up else InterfaceDown(iface), self.now())
+                )
+        self._offer_rib()
+
+    # --- RIB -------------------------------------------------------------------------------
+
+    def _refresh_connected(self) -> None:
+        now = self.now()
+        ifaces = [(i.name, i.address, self.iface_up.get(i.name, False)) for i in self.cfg.interfaces]
+        if self.cfg.loopback is not None:
+            ifaces.append(("lo", self.cfg.loopback, True))
+        conn = connected_routes(ifaces)
+        changes = self.rib.replace_source("connected", conn, now)
+        changes += self.rib.replace_source("static", static_routes(self.cfg.static, conn), now)
+        self._rib_changed(changes)
+
+    def _rib_changed(self, changes) -> None:
+        if not changes:
+            return
+        now = self.now()
+        for prefix, old, new in changes:
+            self.events.add("rib", now, prefix=str(prefix), old=_row(old), new=_row(new))
+        if self._fib is not None:
+            self._fib_dirty = True
+            if self._fib_task is None or self._fib_task.done():
+                self._fib_task = asyncio.ensure_future(self._sync_fib())
+
+    async def _sync_fib(self) -> None:
+        # One task at a time drains the RIB's diff; changes that arrive meanwhile re-run the loop.
+        while self._fib_dirty:
+            self._fib_dirty = False
+            for change in self.rib.fib_diff():
+                result = await self._fib.apply(change)
+                if result.startswith("error"):
+                    self.counters["fib_errors"] += 1
+                    self.events.add(
+                        "fib", self.now(), action="error", prefix=str(change.prefix), error=result
+                    )
+                    if change.route is not None:
+                        continue  # retried on the next change; a failed delete means it is gone
+
+                self.rib.mark_installed(change)
+                key = "fib_removals" if change.route is None else "fib_installs"
+                self.counters[key] += 1
+                self.events.add("fib", self.now(), action=result, prefix=str(change.prefix))
+
+    def _offer_rib(self) -> None:
+        """Tell every engine the RIB's selected routes (redistribution, next-hop resolution)."""
+        if not self.engines:
+            return
+        routes = tuple(self.rib.selected())
+        for name, engine in self.engines.items():
+            self._perform(name, engine.handle(RibChanged(routes), self.now()))
+
+    # --- engines ---------------------------------------------------------------------------
+
+    def feed(self, name: str, event: Event) -> None:
+        engine = self.engines.get(name)
+        if engine is None:
+            return
+        try:
+            actions = engine.handle(event, self.now())
+        except Exception:
+            # An engine bug must not take the router down; it is logged with the event.
+            log.exception("%s: engine failed on %r", name, type(event).__name__)
+            self.events.add(
+                "log",
+                self.now(),
+                protocol=name,
+                level="error",
+                message=f"engine error on {type(event).__name__}",
+            )
+            return
+        self._perform(name, actions)
+
+    def _perform(self, name: str, actions: list[Action], *, stopping: bool = False) -> None:
+        rib_dirty = False
+        for a in actions:
+            if isinstance(a, Send):
+                self._send(name, a)
+            elif isinstance(a, ArmTimer):
+                if stopping:
+                    continue
+                key = (name, a.key)
+                old = self._timers.pop(key, None)
+                if old:
+                    old.cancel()
+                self._timers[key] = self._loop.call_at(a.at, self._fire, name, a.key)
+            elif isinstance(a, CancelTimer):
+                h = self._timers.pop((name, a.key), None)
+                if h:
+                    h.cancel()
+            elif isinstance(a, RoutesChanged):
+                changes = self.rib.update(
+                    name, self.now(), upserts=a.upserts, withdrawals=[p for p, _ in a.withdrawals]
+                )
+                if changes:
+                    self._rib_changed(changes)
+                    rib_dirty = True
+            elif isinstance(a, SessionEvent):
+                self.events.add(
+                    "session",
+                    self.now(),
+                    protocol=a.protocol,
+                    peer=a.peer,
+                    old=a.old,
+                    new=a.new,
+                    reason=a.reason,
+                )
+            elif isinstance(a, Log):
+                self.events.add(
+                    "log", self.now(), protocol=name, level=a.level, message=a.message, **dict(a.fields)
+                )
+        if rib_dirty and not stopping:
+            self._loop.call_soon(self._offer_rib)
+
+    def _fire(self, name: str, key: Any) -> None:
+        self._timers.pop((name, key), None)
+        self.feed(name, TimerFired(key))
+
+    # --- transports ------------------------------------------------------------------------
+
+    async def _start_transports(self) -> None:
+        from routesim.router.udp import UdpPort, open_rip_socket
+
+        for name, transport in self.transports.items():
+            if transport != "udp-rip":
+                continue
+            own = {i.address.ip for i in self.cfg.interfaces}
+            section = self.cfg.protocols.get(name, {})
+            port_no = int(self.cfg.ports.get("rip", 520))
+            for iface in section.get("interfaces", []):
+                conf = next(c for c in self.cfg.interfaces if c.name == iface["name"])
+                idx = self.ifindex(conf.name)
+                if idx is None:
+                    raise RuntimeError(f"{self.cfg.node}: interface {conf.name} not found")
+                sock = open_rip_socket(conf.name, idx, conf.address, port_no)
+                port = UdpPort(conf.name, sock, self._udp_deliver(name), own)
+                await port.start()
+                self._udp[conf.name] = port
+
+    def _udp_deliver(self, name: str):
+        def deliver(iface: str, src: IPv4Address, port: int, data: bytes) -> None:
+            self.feed(name, PacketIn(iface=iface, src=src, data=data, src_port=port))
+
+        return deliver
+
+    def _send(self, name: str, a: Send) -> None:
+        if self.transports.get(name) == "udp-rip":
+            port = self._udp.get(a.iface or "")
+            if port is not None and a.dst is not None:
+                port.send(a.data, a.dst, a.dst_port or 520)
+
+    # --- inspection ------------------------------------------------------------------------
+
+    async def inspect(self, what: str, args: dict[str, Any]) -> Any:
+        now = self.now()
+        if what == "status":
+            return {
+                "node": self.cfg.node,
+                "kind": "routesim",
+                "pid": os.getpid(),
+                "ready": self.ready,
+                "uptime": round(time.time() - self.started_at, 3),
+                "router_id": str(self.cfg.router_id),
+                "protocols": sorted(self.engines),
+                "last_rib_change": self.events.last_rib_change,
+                "rib_changes": self.events.rib_changes,
+            }
+        if what == "routes":
+            return {"rib": self.rib.to_json(now), "fib": await self._kernel_fib()}
+        if what == "interfaces":
+            states = self._watcher.states if self._watcher else {}
+            return [
+                {
+                    "name": st.name,
+                    "index": st.index,
+                    "state": "up" if st.admin_up else "down",
+                    "carrier": st.carrier,
+                    "mtu": st.mtu,
+                    "mac": st.mac,
+                    "addresses": list(st.addresses),
+                }
+                for st in sorted(states.values(), key=lambda s: s.index)
+            ]
+        if what == "events":
+            return self.events.since(int(args.get("since", 0)))
+        if what == "counters":
+            out = {"router": dict(self.counters)}
+            for name, engine in self.engines.items():
+                out[name] = engine.inspect(now).get("counters", {})
+            return out
+        if what in self.engines:
+            return self.engines[what].inspect(now)
+        if what == "neighbors":
+            return {name: engine.inspect(now).get("neighbors", []) for name, engine in self.engines.items()}
+        raise KeyError(what)
+
+    async def _kernel_fib(self) -> list[dict[str, Any]]:
+        from routesim.router.netlink import read_fib
+
+        names = {st.index: st.name for st in (self._watcher.states.values() if self._watcher else ())}
+        return await read_fib(self._ipr, names) if self._ipr is not None else []
