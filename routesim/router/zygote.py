@@ -64,9 +64,10 @@ def _preload() -> None:
 def _child(req: dict) -> None:
     try:
         os.setpgid(0, 0)
-        die_with_parent(signal.SIGTERM)
-        if os.getppid() == 1:
-            os._exit(1)
+        if not req.get("keep"):
+            die_with_parent(signal.SIGTERM)
+            if os.getppid() == 1:
+                os._exit(1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         if req.get("netns"):
             enter_netns(req["netns"])
@@ -97,10 +98,11 @@ def _emit(obj: dict) -> None:
 
 
 def main() -> int:
-    die_with_parent(signal.SIGKILL)
-    os.setpgid(0, 0)
+    if os.getpgid(0) != os.getpid():
+        os.setpgid(0, 0)
     _preload()
     children: dict[int, str] = {}
+    detached = False
     rfd, wfd = os.pipe()
     os.set_blocking(wfd, False)
     signal.set_wakeup_fd(wfd)
@@ -134,6 +136,9 @@ def main() -> int:
                     if not line.strip():
                         continue
                     req = json.loads(line)
+                    if req.get("op") == "detach":
+                        detached = True
+                        continue
                     if req.get("op") != "spawn":
                         _emit({"op": "error", "error": f"unknown op {req.get('op')!r}"})
                         continue
@@ -144,6 +149,8 @@ def main() -> int:
                     _emit({"op": "spawned", "node": req["node"], "pid": pid})
     except SystemExit:
         pass
+    if detached:
+        return 0  # run --keep: the routers outlive us (they did not ask for PDEATHSIG)
     for pid in children:
         try:
             os.kill(pid, signal.SIGTERM)

@@ -1,0 +1,327 @@
+"""The ``routesim`` command.
+
+    routesim check TOPO            validate a topology and print its addressing plan
+    routesim run TOPO              build the lab, wait for convergence, check it, report, tear down
+    routesim show NODE [WHAT]      inspect a router of a kept lab (routes, interfaces, rip, ...)
+    routesim exec NODE -- CMD      run a command inside a node of a kept lab
+    routesim list                  labs on this machine (live, kept or stale)
+    routesim down [LAB | --all]    remove a lab: processes, namespaces, state
+
+Exit codes: 0 all good, 1 the lab ran but a check failed, 2 bad input (topology or usage),
+3 the lab could not be built or a router died, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+import click
+from rich.console import Console
+
+from routesim.topology import TopologyError, load_topology
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_LAB, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupt(signum, frame):
+    raise Interrupted(signum)
+
+
+def _load(path: str):
+    try:
+        return load_topology(path)
+    except TopologyError as e:
+        err_console.print(f"[red]error:[/red] invalid topology {path}")
+        err_console.print(str(e), markup=False)
+        raise SystemExit(EXIT_INPUT) from None
+    except OSError as e:
+        err_console.print(f"[red]error:[/red] cannot read {path}: {e.strerror}")
+        raise SystemExit(EXIT_INPUT) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="routesim")
+def cli() -> None:
+    """routesim: real routing protocols in network namespaces, checked against an oracle."""
+
+
+@cli.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved plan as JSON.")
+def check(topology: str, as_json: bool) -> None:
+    """Validate TOPOLOGY and print its addressing plan (creates nothing)."""
+    from routesim.topology.plan import format_plan, plan_as_dict
+
+    topo = _load(topology)
+    if as_json:
+        click.echo(json.dumps(plan_as_dict(topo), indent=2, default=str))
+        return
+    for r in format_plan(topo):
+        console.print(r)
+    console.print(
+        f"[green]{topology}: valid[/green] ({len(topo.nodes)} nodes, {len(topo.links)} links, {len(topo.lans)} LANs)"
+    )
+
+
+def _require_root() -> None:
+    import os
+
+    if os.geteuid() != 0:
+        from routesim.lab.sandbox import reexec_in_sandbox
+
+        reexec_in_sandbox(sys.argv)
+
+
+@cli.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the whole report as JSON.")
+@click.option(
+    "--keep", is_flag=True, help="Leave the lab running (inspect with show/exec, remove with down)."
+)
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for convergence.")
+@click.option("--seed", default=0, show_default=True, help="Seed of every router's randomness (jitter).")
+@click.option(
+    "--tables/--no-tables", default=None, help="Print every routing table (default: when <= 12 routers)."
+)
+@click.option(
+    "--emulation",
+    type=click.Choice(["auto", "netem", "userspace"]),
+    default="auto",
+    show_default=True,
+    help="How impaired links are emulated.",
+)
+def run(topology, json_path, keep, timeout, seed, tables, emulation) -> None:
+    """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
+    topo = _load(topology)
+    _require_root()
+    code = run_lab(
+        topo, json_path=json_path, keep=keep, timeout=timeout, seed=seed, tables=tables, emulation=emulation
+    )
+    raise SystemExit(code)
+
+
+def run_lab(topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=None, emulation="auto") -> int:
+    from routesim.lab.convergence import wait_converged
+    from routesim.lab.orchestrator import Lab, LabError
+    from routesim.lab.probes import check_expect
+    from routesim.lab.state import LabBusy
+    from routesim.oracle import expected_tables
+    from routesim.report.json_report import topology_digest, verdict_json, write_report
+    from routesim.report.terminal import print_tables, reach_table
+
+    t_start = time.time()
+
+    def progress(msg: str) -> None:
+        console.print(f"[dim]{time.time() - t_start:7.2f}s[/dim] {msg}")
+
+    report: dict[str, Any] = {
+        "topology": {"name": topo.name, "path": topo.source, "digest": topology_digest(topo.source)},
+        "timers": topo.timers.as_dict(),
+        "started": t_start,
+    }
+    expected = expected_tables(topo)
+    lab = Lab(topo, progress=progress, seed=seed, emulation=emulation)
+    old = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    code = EXIT_OK
+    try:
+        progress(f"lab [bold]{lab.names.lab}[/bold]: timers profile [bold]{topo.timers.profile}[/bold]")
+        lab.up()
+        report["lab"] = {
+            "name": lab.names.lab,
+            "emulator": lab.plumbing.emulator_kind if lab.plumbing else "none",
+            "ready_seconds": round(lab.ready_at - lab.started_at, 3),
+        }
+        if lab.plumbing and lab.plumbing.emulated:
+            progress(f"impaired links emulated by: {lab.plumbing.emulator_kind}")
+        progress("waiting for convergence")
+        res = wait_converged(lab, expected, since=lab.started_at, timeout=timeout)
+        show_all = tables if tables is not None else len(topo.routers) <= 12
+        print_tables(console, res.verdicts, only_failures=not show_all)
+        for router, proto, why in expected.not_modeled:
+            console.print(f"[yellow]not modeled[/yellow]: {router} {proto} ({why})")
+        report["convergence"] = {
+            "converged": res.converged,
+            "seconds": res.seconds,
+            "waited": round(res.waited, 3),
+            "reason": res.reason,
+            "failures": res.failures,
+        }
+        report["tables"] = {
+            n: {"routes": res.tables.get(n), "verdict": verdict_json(v)} for n, v in res.verdicts.items()
+        }
+        if res.converged:
+            secs = (
+                f"{res.seconds:.2f} s after all routers were ready" if res.seconds is not None else "at once"
+            )
+            progress(f"[green]converged[/green]: every table matches the oracle ({secs})")
+        else:
+            code = EXIT_FAILED
+            progress(f"[red]{res.reason}[/red]")
+            for f in res.failures:
+                console.print(f"  [red]x[/red] {f}")
+        results = []
+        if topo.expect:
+            progress(f"checking {len(topo.expect)} reachability expectations")
+            results = [check_expect(lab, e) for e in topo.expect]
+            console.print(reach_table(results))
+            if not all(r.ok for r in results):
+                code = EXIT_FAILED
+        report["expect"] = [r.to_json() for r in results]
+        if topo.events:
+            console.print(
+                f"[yellow]note:[/yellow] {len(topo.events)} scripted events are not played yet (events issue)"
+            )
+    except LabBusy as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        lab = None
+        code = EXIT_INPUT
+    except (LabError, OSError) as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        report["error"] = str(e)
+        code = EXIT_LAB
+    except Interrupted as e:
+        err_console.print(f"\n[yellow]interrupted ({e}), tearing down[/yellow]")
+        report["error"] = f"interrupted by {e}"
+        keep = False
+        code = EXIT_INTERRUPTED
+    finally:
+        # Teardown is not interruptible: a second Ctrl-C must not leave half a lab behind.
+        for s in old:
+            signal.signal(s, signal.SIG_IGN)
+        if lab is not None:
+            if keep and code in (EXIT_OK, EXIT_FAILED):
+                lab.detach()
+                console.print(
+                    f"lab [bold]{lab.names.lab}[/bold] kept: routesim show NODE routes | routesim exec NODE -- CMD | "
+                    f"routesim down {lab.names.lab}"
+                )
+            else:
+                td = lab.down()
+                progress(f"torn down: {td.summary()}")
+                report["teardown"] = td.summary()
+        for s, h in old.items():
+            signal.signal(s, h)
+    report["exit_code"] = code
+    report["finished"] = time.time()
+    if json_path:
+        write_report(json_path, report)
+        console.print(f"report written to {json_path}")
+    return code
+
+
+def _attach(lab_name: str | None):
+    from routesim.lab.attach import attach_lab
+
+    try:
+        return attach_lab(lab_name)
+    except LookupError as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        raise SystemExit(EXIT_INPUT) from None
+
+
+@cli.command()
+@click.argument("node")
+@click.argument("what", default="routes")
+@click.option("--lab", "lab_name", help="Lab name (default: the only running lab).")
+@click.option("--json", "as_json", is_flag=True, help="Print the inspection model's JSON.")
+def show(node: str, what: str, lab_name: str | None, as_json: bool) -> None:
+    """Inspect NODE of a running lab: routes, interfaces, neighbors, events, counters, rip, status."""
+    from routesim.report.show import render_show
+
+    lab = _attach(lab_name)
+    if node not in lab.nodes:
+        err_console.print(
+            f"[red]error:[/red] no node {node!r} in lab {lab.names.lab}; nodes: {', '.join(lab.nodes)}"
+        )
+        raise SystemExit(EXIT_INPUT)
+    try:
+        data = lab.inspect(node, what)
+    except (KeyError, RuntimeError) as e:
+        err_console.print(f"[red]error:[/red] {node}: cannot show {what!r}: {e}")
+        raise SystemExit(EXIT_INPUT) from None
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        render_show(console, node, what, data)
+
+
+@cli.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("node")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--lab", "lab_name", help="Lab name (default: the only running lab).")
+def exec_(node: str, command: tuple[str, ...], lab_name: str | None) -> None:
+    """Run COMMAND inside NODE's network namespace (e.g. routesim exec h1 -- ping 10.0.0.1)."""
+    import os
+
+    from routesim.lab import netns as nsx
+
+    lab = _attach(lab_name)
+    if node not in lab.nodes:
+        err_console.print(f"[red]error:[/red] no node {node!r} in lab {lab.names.lab}")
+        raise SystemExit(EXIT_INPUT)
+    argv = nsx.netns_argv(lab.names.netns(node), list(command))
+    os.execvp(argv[0], argv)
+
+
+@cli.command(name="list")
+def list_() -> None:
+    """List labs on this machine."""
+    from routesim.lab.state import list_labs
+
+    labs = list_labs()
+    if not labs:
+        console.print("no labs")
+    for info in labs:
+        console.print(
+            f"{info.name:20} {info.status:6} {len(info.netns):3} namespaces  {info.topology_path or ''}"
+        )
+
+
+@cli.command()
+@click.argument("lab_name", required=False)
+@click.option("--all", "all_labs", is_flag=True, help="Remove every routesim lab on this machine.")
+def down(lab_name: str | None, all_labs: bool) -> None:
+    """Remove a lab (running, kept or stale): its processes, namespaces and state."""
+    from routesim.lab.state import list_labs
+    from routesim.lab.teardown import teardown
+
+    if all_labs:
+        targets = [i.name for i in list_labs()]
+    elif lab_name:
+        targets = [lab_name]
+    else:
+        labs = list_labs()
+        if len(labs) != 1:
+            err_console.print(
+                f"[red]error:[/red] {len(labs)} labs present; name one: {', '.join(i.name for i in labs) or '-'}"
+            )
+            raise SystemExit(EXIT_INPUT)
+        targets = [labs[0].name]
+    if not targets:
+        console.print("no labs to remove")
+    for name in targets:
+        report = teardown(name)
+        console.print(report.summary())
+        if report.errors:
+            raise SystemExit(EXIT_LAB)
+
+
+def main() -> None:
+    cli(prog_name="routesim")
+
+
+if __name__ == "__main__":
+    main()

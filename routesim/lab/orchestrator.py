@@ -1,0 +1,345 @@
+"""The lab orchestrator: build, start, watch, inspect and tear down one lab.
+
+``Lab.up()`` takes the lab's lock (refusing a live lab of the same name, cleaning a stale one),
+builds namespaces and links (:mod:`routesim.lab.plumbing`), starts the link emulator when a link
+is impaired, starts routesim routers through the zygote fork server and BIRD/FRR daemons through
+:mod:`routesim.lab.external`, and waits until every router answers. ``Lab.down()`` always runs
+(the CLI calls it from ``finally`` and from its signal handlers) and is the same code
+``routesim down`` uses after a crash. Every process the lab starts is registered with its start
+time in the state directory so nothing else is ever killed.
+
+Every router, routesim or external, is inspected through :meth:`Lab.inspect`, which returns the
+same JSON shapes (the inspection model) whatever the node's kind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routesim.lab import netns as nsx
+from routesim.lab.names import LabNames, lab_name_for
+from routesim.lab.plumbing import Plumbing, build_lab_network
+from routesim.lab.routerconf import router_config
+from routesim.lab.state import LabBusy, LabState, lab_status
+from routesim.lab.teardown import TeardownReport, teardown
+from routesim.router.control import query
+from routesim.topology.model import NodeKind, Topology
+
+Progress = Callable[[str], None]
+
+
+class LabError(RuntimeError):
+    pass
+
+
+class RouterDied(LabError):
+    pass
+
+
+@dataclass
+class NodeHandle:
+    name: str
+    kind: NodeKind
+    netns: str
+    pid: int | None = None
+    control: str | None = None
+    log: str | None = None
+    external: Any = None
+    exit_status: int | None = None
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+class Zygote:
+    """Client of :mod:`routesim.router.zygote`: spawns routers and hears of their exits."""
+
+    def __init__(self, on_exit: Callable[[str, int, int], None], log: Path, *, keep: bool = False) -> None:
+        self.keep = keep
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self._log = open(log, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "routesim.router.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            preexec_fn=None if keep else _die_with_parent,
+            start_new_session=keep,
+        )
+        self._on_exit = on_exit
+        self._replies: list[dict] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._reader, daemon=True, name="zygote-reader")
+        self._thread.start()
+        self._wait(lambda r: r.get("op") == "ready", 20.0, "zygote start")
+
+    def _reader(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("op") == "exit":
+                self._on_exit(msg["node"], msg["pid"], msg["status"])
+                continue
+            with self._cond:
+                self._replies.append(msg)
+                self._cond.notify_all()
+
+    def _wait(self, pred: Callable[[dict], bool], timeout: float, what: str) -> dict:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i, r in enumerate(self._replies):
+                    if pred(r):
+                        return self._replies.pop(i)
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise LabError(f"{what}: no answer from the router fork server")
+                self._cond.wait(min(left, 0.2))
+
+    def spawn(self, node: str, netns: str, config: Path, log: Path) -> int:
+        assert self.proc.stdin is not None
+        req = {
+            "op": "spawn",
+            "node": node,
+            "netns": netns,
+            "config": str(config),
+            "log": str(log),
+            "keep": self.keep,
+        }
+        self.proc.stdin.write((json.dumps(req) + "\n").encode())
+        self.proc.stdin.flush()
+        reply = self._wait(
+            lambda r: r.get("node") == node and r.get("op") in ("spawned", "error"), 10.0, node
+        )
+        if reply["op"] == "error":
+            raise LabError(f"{node}: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def detach(self) -> None:
+        """Leave the routers running: the zygote exits on EOF without stopping its children."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b'{"op": "detach"}\n')
+        self.proc.stdin.close()
+        self._log.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+@dataclass
+class Lab:
+    topo: Topology
+    progress: Progress = lambda msg: None
+    seed: int = 0
+    emulation: str = "auto"
+    keep: bool = False
+    names: LabNames = field(init=False)
+    nodes: dict[str, NodeHandle] = field(default_factory=dict)
+    plumbing: Plumbing | None = None
+    state: LabState | None = None
+    zygote: Zygote | None = None
+    started_at: float = 0.0
+    ready_at: float = 0.0
+    dead: list[tuple[str, int]] = field(default_factory=list)
+    _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.names = LabNames(lab_name_for(self.topo.name))
+
+    @property
+    def state_dir(self) -> Path:
+        return self.names.state_dir
+
+    # --- bring-up --------------------------------------------------------------------------
+
+    def up(self, *, ready_timeout: float = 30.0) -> None:
+        self.started_at = time.time()
+        status = lab_status(self.names)
+        if status == "live":
+            raise LabBusy(
+                f"lab {self.names.lab!r} is already running; stop it with: routesim down {self.names.lab}"
+            )
+        if status == "stale" or self.names.list_netns():
+            self.progress(f"removing stale lab {self.names.lab}")
+            teardown(self.names.lab, self.names)
+        self.state = LabState.create(self.names, topology_path=self.topo.source, topology_name=self.topo.name)
+        self.progress(
+            f"building network: {len(self.topo.nodes)} nodes, {len(self.topo.links)} links, {len(self.topo.lans)} LANs"
+        )
+        self.plumbing = build_lab_network(self.topo, self.names, emulation=self.emulation)
+        self.state.update(emulator=self.plumbing.emulator_kind)
+        if self.plumbing.emulated:
+            proc = self.plumbing.start_emulator(self.state_dir, log=self.state_dir / "linkemu.log")
+            if proc is not None:
+                self.state.register_pid(proc.pid, "linkemu")
+            self.progress(
+                f"link emulator: {self.plumbing.emulator_kind} for {len(self.plumbing.emulated)} links"
+            )
+        for node in self.topo.nodes:
+            self.nodes[node.name] = NodeHandle(node.name, node.kind, self.names.netns(node.name))
+        self._start_routesim()
+        self._start_external()
+        self._wait_ready(ready_timeout)
+        self.ready_at = time.time()
+        self.progress(
+            f"all {len(self.topo.routers)} routers ready in {self.ready_at - self.started_at:.2f} s"
+        )
+
+    def _start_routesim(self) -> None:
+        routers = [n for n in self.topo.routers if n.kind is NodeKind.ROUTESIM]
+        if not routers:
+            return
+        assert self.state is not None
+        self.zygote = Zygote(self._router_exited, self.state_dir / "zygote.log", keep=self.keep)
+        self.state.register_pid(self.zygote.proc.pid, "zygote")
+        for node in routers:
+            ndir = self.state_dir / "nodes" / node.name
+            ndir.mkdir(parents=True, exist_ok=True)
+            cfg = router_config(node, self.topo, self.state_dir, seed=self.seed)
+            cfg.save(ndir / "router.json")
+            h = self.nodes[node.name]
+            h.control, h.log = cfg.control, str(ndir / "router.log")
+            h.pid = self.zygote.spawn(node.name, h.netns, ndir / "router.json", ndir / "router.log")
+            self.state.register_pid(h.pid, "router", node=node.name)
+        self.progress(f"started {len(routers)} routesim routers")
+
+    def _start_external(self) -> None:
+        from routesim.lab.external import external_router
+
+        assert self.state is not None
+        for node in self.topo.routers:
+            if node.kind is NodeKind.ROUTESIM:
+                continue
+            h = self.nodes[node.name]
+            ext = external_router(node)
+            ndir = self.state_dir / "nodes" / node.name
+            ndir.mkdir(parents=True, exist_ok=True)
+            ext.write_config(ndir, self.topo)
+            ext.check_config()
+            pids = ext.start(h.netns)
+            h.external = ext
+            for pid in pids:
+                self.state.register_pid(pid, str(node.kind), node=node.name)
+            self.progress(f"started {node.kind} on {node.name}")
+
+    def _router_exited(self, node: str, pid: int, status: int) -> None:
+        h = self.nodes.get(node)
+        if h is not None:
+            h.exit_status = status
+        if not self._stopping:
+            self.dead.append((node, status))
+
+    def check_alive(self) -> None:
+        if self.dead:
+            node, status = self.dead[0]
+            log = self.nodes[node].log
+            tail = ""
+            if log and os.path.exists(log):
+                tail = "\n".join(Path(log).read_text(errors="replace").splitlines()[-8:])
+            raise RouterDied(f"router {node} exited with status {status} (log {log}):\n{tail}")
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {h.name for h in self.nodes.values() if h.kind is NodeKind.ROUTESIM}
+        while pending:
+            self.check_alive()
+            for name in sorted(pending):
+                try:
+                    if query(self.nodes[name].control, "status", timeout=1.0).get("ready"):
+                        pending.discard(name)
+                except (OSError, ValueError, RuntimeError):
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise LabError(f"routers not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+            if pending:
+                time.sleep(0.05)
+        for h in self.nodes.values():
+            if h.external is not None:
+                h.external.wait_ready(max(1.0, deadline - time.monotonic()))
+
+    # --- inspection ------------------------------------------------------------------------
+
+    def inspect(self, node: str, what: str, **args: Any) -> Any:
+        h = self.nodes[node]
+        if h.kind is NodeKind.ROUTESIM:
+            return query(h.control, what, **args)
+        if h.external is not None:
+            return h.external.inspect(what)
+        if what == "routes":
+            from routesim.lab.kernel import read_fib
+
+            return {"rib": [], "fib": read_fib(h.netns)}
+        if what == "interfaces":
+            from routesim.lab.kernel import read_interfaces
+
+            return read_interfaces(h.netns)
+        raise KeyError(what)
+
+    def exec(self, node: str, argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            nsx.netns_argv(self.names.netns(node), argv), capture_output=True, text=True, timeout=timeout
+        )
+
+    def detach(self) -> None:
+        """Leave the lab running after this process exits (``run --keep``)."""
+        self._stopping = True
+        if self.zygote is not None:
+            self.zygote.detach()
+        if self.state is not None:
+            self.state.update(kept=True)
+            self.state.release()
+
+    # --- teardown --------------------------------------------------------------------------
+
+    def down(self) -> TeardownReport:
+        self._stopping = True
+        for h in self.nodes.values():
+            if h.external is not None:
+                try:
+                    h.external.stop()
+                except Exception as e:  # teardown below kills whatever is left
+                    self.progress(f"{h.name}: stop failed: {e}")
+        # routers stop gracefully (they flush their FIB) when asked over the control socket
+        for h in self.nodes.values():
+            if h.control and h.exit_status is None:
+                try:
+                    query(h.control, "stop", timeout=0.5)
+                except (OSError, ValueError, RuntimeError):
+                    pass
+        if self.zygote is not None:
+            self.zygote.close()
+        if self.plumbing is not None:
+            try:
+                self.plumbing.stop_emulator()
+                self.plumbing.close()
+            except Exception:
+                pass
+        if self.state is not None:
+            self.state.release()
+        return teardown(self.names.lab, self.names)

@@ -1,0 +1,71 @@
+"""Turn one node of the resolved model into the router process's JSON configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from routesim.rib.sources import StaticSpec
+from routesim.router.config import IfaceConf, RouterConfig
+from routesim.topology.model import Node, Topology
+
+_SPLIT = {
+    "poisoned": "poisoned_reverse",
+    "poisoned_reverse": "poisoned_reverse",
+    "simple": "simple",
+    "off": "off",
+}
+
+
+def rip_section(node: Node) -> dict[str, Any] | None:
+    """The ``rip`` part of a router config from the node's typed RIP settings."""
+    rip = node.protocol("rip")
+    if rip is None:
+        return None
+    ifaces = []
+    for name in rip.interfaces:
+        iface = node.iface(name)
+        auth = rip.auth
+        ifaces.append(
+            {
+                "name": name,
+                "address": str(iface.address),
+                "metric": rip.metric_for(name),
+                "split_horizon": _SPLIT[str(rip.split_horizon_for(name))],
+                "passive": rip.is_passive(name) or iface.kind == "stub",
+                "auth": {"mode": auth.mode, "key": auth.key, "key_id": auth.key_id} if auth else None,
+                "neighbors": [str(n) for n in rip.neighbors if n in iface.network],
+            }
+        )
+    return {"interfaces": ifaces, "redistribute": list(rip.redistribute)}
+
+
+def router_config(node: Node, topo: Topology, state_dir: Path, *, seed: int = 0) -> RouterConfig:
+    protocols: dict[str, Any] = {}
+    rip = rip_section(node)
+    if rip is not None:
+        protocols["rip"] = rip
+    ndir = state_dir / "nodes" / node.name
+    assert node.router_id is not None
+    return RouterConfig(
+        node=node.name,
+        router_id=node.router_id,
+        loopback=node.loopback,
+        interfaces=tuple(IfaceConf(i.name, i.address, i.cost, str(i.kind)) for i in node.interfaces),
+        static=tuple(
+            StaticSpec(
+                s.prefix,
+                s.next_hop,
+                s.interface,
+                s.distance,
+                s.metric,
+                s.blackhole,
+            )
+            for s in node.static
+        ),
+        protocols=protocols,
+        timers=topo.timers.as_dict(),
+        control=str(ndir / "control.sock"),
+        event_log=str(ndir / "events.jsonl"),
+        seed=seed,
+    )

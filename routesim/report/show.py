@@ -1,0 +1,125 @@
+"""``routesim show`` in the style of a router CLI, from the inspection model's JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _hops(hops: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        (f"via {h['gateway']}" if h.get("gateway") else "directly connected")
+        + (f", {h['interface']}" if h.get("interface") else "")
+        for h in hops
+    )
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    t = Table(title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    return t
+
+
+def render_routes(console: Console, node: str, data: dict[str, Any]) -> None:
+    rib = data.get("rib", [])
+    console.print(
+        _table(
+            f"{node}: RIB (> selected)",
+            ["", "prefix", "proto", "distance/metric", "next hops", "age"],
+            [
+                [
+                    ">" if r.get("selected") else "",
+                    r["prefix"],
+                    r["protocol"],
+                    f"{r.get('distance')}/{r.get('metric')}",
+                    _hops(r.get("next_hops", [])),
+                    f"{r['age']:.1f}s" if r.get("age") is not None else "",
+                ]
+                for r in rib
+            ],
+        )
+    )
+    console.print(
+        _table(
+            f"{node}: kernel FIB (main table)",
+            ["prefix", "proto", "metric", "next hops"],
+            [
+                [r["prefix"], r["protocol"], r.get("metric"), _hops(r.get("next_hops", []))]
+                for r in data.get("fib", [])
+            ],
+        )
+    )
+
+
+def render_events(console: Console, node: str, events: list[dict[str, Any]]) -> None:
+    for e in events:
+        ts = time.strftime("%H:%M:%S", time.localtime(e["t"])) + f".{int(e['t'] % 1 * 1000):03d}"
+        rest = {k: v for k, v in e.items() if k not in ("seq", "t", "mono", "node", "kind")}
+        console.print(f"{ts} {e['kind']:8} {json.dumps(rest, default=str)}", markup=False)
+
+
+def render_show(console: Console, node: str, what: str, data: Any) -> None:
+    if what == "routes" and isinstance(data, dict):
+        render_routes(console, node, data)
+    elif what == "interfaces" and isinstance(data, list):
+        console.print(
+            _table(
+                f"{node}: interfaces",
+                ["name", "state", "carrier", "mtu", "addresses"],
+                [
+                    [
+                        i["name"],
+                        i.get("state"),
+                        i.get("carrier"),
+                        i.get("mtu"),
+                        " ".join(i.get("addresses", [])),
+                    ]
+                    for i in data
+                ],
+            )
+        )
+    elif what == "events" and isinstance(data, list):
+        render_events(console, node, data)
+    elif what == "rip" and isinstance(data, dict) and "routes" in data:
+        rows = [
+            [
+                r.get("prefix"),
+                r.get("metric"),
+                r.get("next_hop"),
+                r.get("source"),
+                r.get("interface"),
+                r.get("age"),
+                r.get("state"),
+                r.get("tag"),
+            ]
+            for r in data["routes"]
+        ]
+        console.print(
+            _table(
+                f"{node}: RIP routes",
+                ["prefix", "metric", "next hop", "source", "iface", "age", "state", "tag"],
+                rows,
+            )
+        )
+        nbrs = data.get("neighbors", [])
+        if nbrs:
+            cols = list(nbrs[0].keys())
+            console.print(_table(f"{node}: RIP neighbors", cols, [[n.get(c) for c in cols] for n in nbrs]))
+        counters = data.get("counters", {})
+        if counters:
+            console.print(
+                _table(
+                    f"{node}: RIP counters",
+                    ["counter", "value"],
+                    [[k, json.dumps(v) if isinstance(v, dict) else v] for k, v in counters.items()],
+                )
+            )
+    else:
+        console.print_json(json.dumps(data, default=str))

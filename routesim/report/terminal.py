@@ -1,0 +1,92 @@
+"""Terminal rendering of a run: routing tables with the oracle's verdict, reach checks, summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from routesim.oracle.compare import Status, Verdict
+
+_STYLE = {
+    Status.OK: "green",
+    Status.NOT_MODELED: "yellow",
+}
+
+
+def _hops(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "-"
+    out = []
+    for h in row.get("next_hops", []):
+        if h.get("gateway"):
+            out.append(f"{h['gateway']} ({h.get('interface') or '?'})")
+        else:
+            out.append(f"direct ({h.get('interface') or '?'})")
+    return ", ".join(out) or "-"
+
+
+def _expected_hops(exp) -> str:
+    if exp is None:
+        return "-"
+    if exp.protocol == "connected":
+        return "direct"
+    gws = sorted(str(g) if g else "direct" for g in exp.gateways)
+    sep = " | " if exp.match == "any" else ", "
+    return sep.join(gws)
+
+
+def routing_table(node: str, verdict: Verdict) -> Table:
+    t = Table(title=f"{node}", title_justify="left", show_lines=False, expand=False)
+    t.add_column("prefix")
+    t.add_column("proto")
+    t.add_column("metric", justify="right")
+    t.add_column("next hop")
+    t.add_column("oracle")
+    for rv in verdict.routes:
+        act = rv.actual
+        proto = act["protocol"] if act else (rv.expected.protocol if rv.expected else "-")
+        metric = "" if not act or act.get("metric") is None else str(act["metric"])
+        style = _STYLE.get(rv.status, "red")
+        if rv.status is Status.OK:
+            mark = "ok"
+        elif rv.status is Status.NOT_MODELED:
+            mark = "not modeled"
+        else:
+            mark = f"{rv.status}: expected {_expected_hops(rv.expected)}"
+            if rv.expected is not None and rv.expected.metric is not None:
+                mark += f" metric {rv.expected.metric}"
+        t.add_row(str(rv.prefix), proto, metric, _hops(act), f"[{style}]{mark}[/{style}]")
+    return t
+
+
+def reach_table(results) -> Table:
+    t = Table(title="reachability (ping and traceroute from hosts)", title_justify="left")
+    t.add_column("from")
+    t.add_column("to")
+    t.add_column("received", justify="right")
+    t.add_column("rtt avg", justify="right")
+    t.add_column("path")
+    t.add_column("check")
+    for r in results:
+        e = r.expect
+        rtt = f"{r.rtt_avg_ms:.2f} ms" if r.rtt_avg_ms is not None else "-"
+        path = " > ".join(r.path) if r.path else "-"
+        check = "[green]ok[/green]" if r.ok else f"[red]FAIL[/red] {r.message}"
+        t.add_row(
+            e.source,
+            str(e.target) + ("" if e.kind == "reach" else " (unreachable)"),
+            f"{r.received}/{r.sent}",
+            rtt,
+            path,
+            check,
+        )
+    return t
+
+
+def print_tables(console: Console, verdicts: dict[str, Verdict], *, only_failures: bool = False) -> None:
+    for node, v in verdicts.items():
+        if only_failures and v.ok:
+            continue
+        console.print(routing_table(node, v))
