@@ -164,7 +164,9 @@ def run_lab(topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=N
         }
         if res.converged:
             secs = (
-                f"{res.seconds:.2f} s after all routers were ready" if res.seconds is not None else "at once"
+                f"last RIB change {res.seconds:.2f} s after the lab started"
+                if res.seconds is not None
+                else "no RIB change"
             )
             progress(f"[green]converged[/green]: every table matches the oracle ({secs})")
         else:

@@ -30,7 +30,7 @@ def test_withdraw_falls_back_to_next_candidate_and_reports_change():
     rib.update("rip", 0.0, [r("10.9.0.0/16", RouteProtocol.RIP, gw="10.0.0.6")])
     changes = rib.update("static", 2.0, withdrawals=[N("10.9.0.0/16")])
     assert len(changes) == 1
-    prefix, old, new = changes[0]
+    _prefix, old, new = changes[0]
     assert old.protocol is RouteProtocol.STATIC and new.protocol is RouteProtocol.RIP
     rib.update("rip", 3.0, withdrawals=[N("10.9.0.0/16")])
     assert rib.lookup(N("10.9.0.0/16")) is None
