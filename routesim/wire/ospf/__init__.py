@@ -17,6 +17,7 @@ Map
 ``auth.py``     null / simple password / keyed-MD5 authentication (Appendix D)
 ``packet.py``   ``decode_packet`` (validation order of §8.2) and ``encode_packet``; ``OspfPacket``
 ``errors.py``   ``OspfDecodeError(DecodeError)`` with an ``OspfDropReason`` token
+``_util.py``    private helpers (truncation -> OspfDecodeError, encode-time range checks)
 ==============  =============================================================================
 
 How a packet flows
