@@ -20,8 +20,9 @@ Map (one concept per file):
 How bytes flow in: the router's TCP reader calls ``Framer.feed(data)``, which yields whole messages
 after checking each header; the engine decodes each with ``decode_message(msg, negotiated)`` using the
 ``Negotiated`` of that moment (``Negotiated()`` until both OPENs are in, then
-``Negotiated.from_opens(ours, theirs)``). Every message has ``decode_body(body, negotiated)`` and
-``encode(negotiated)`` (whole message, header included); ``Open``/``Update`` also ``decode(data)``.
+``Negotiated.from_opens(ours, theirs)``). Every message class has the mirror pair
+``X.decode(data, negotiated)`` / ``x.encode(negotiated)`` on whole messages (header included), and
+``decode_body``/``encode_body`` without the header.
 A peer's bad bytes raise ``BgpError`` only (carrying NOTIFICATION code/subcode/data and the RFC 7606
 handling); our own invalid messages raise ``ValueError``. UPDATE errors milder than session reset
 come back in ``Update.errors`` instead of raising (see ``update.py``).
@@ -50,8 +51,8 @@ from routesim.wire.bgp.attributes import (
     AsPath,
     AsPathSegment,
     AtomicAggregate,
-    Attribute,
     AttrFlags,
+    Attribute,
     AttrType,
     Communities,
     LocalPref,
