@@ -103,17 +103,29 @@ def _require_root() -> None:
     show_default=True,
     help="How impaired links are emulated.",
 )
-def run(topology, json_path, keep, timeout, seed, tables, emulation) -> None:
+@click.option(
+    "--hold", default=0.0, help="Keep the lab up this many seconds after the checks, then tear down."
+)
+def run(topology, json_path, keep, timeout, seed, tables, emulation, hold) -> None:
     """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
     topo = _load(topology)
     _require_root()
     code = run_lab(
-        topo, json_path=json_path, keep=keep, timeout=timeout, seed=seed, tables=tables, emulation=emulation
+        topo,
+        json_path=json_path,
+        keep=keep,
+        timeout=timeout,
+        seed=seed,
+        tables=tables,
+        emulation=emulation,
+        hold=hold,
     )
     raise SystemExit(code)
 
 
-def run_lab(topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=None, emulation="auto") -> int:
+def run_lab(
+    topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=None, emulation="auto", hold=0.0
+) -> int:
     from routesim.lab.convergence import wait_converged
     from routesim.lab.orchestrator import Lab, LabError
     from routesim.lab.probes import check_expect
@@ -133,7 +145,7 @@ def run_lab(topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=N
         "started": t_start,
     }
     expected = expected_tables(topo)
-    lab = Lab(topo, progress=progress, seed=seed, emulation=emulation)
+    lab = Lab(topo, progress=progress, seed=seed, emulation=emulation, keep=keep)
     old = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     code = EXIT_OK
     try:
@@ -182,6 +194,13 @@ def run_lab(topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=N
             if not all(r.ok for r in results):
                 code = EXIT_FAILED
         report["expect"] = [r.to_json() for r in results]
+        if hold > 0:
+            lab.set_phase("holding")
+            progress(f"holding the lab for {hold:g} s (Ctrl-C to stop early)")
+            deadline = time.monotonic() + hold
+            while time.monotonic() < deadline:
+                lab.check_alive()
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         if topo.events:
             console.print(
                 f"[yellow]note:[/yellow] {len(topo.events)} scripted events are not played yet (events issue)"

@@ -30,12 +30,20 @@ from routesim.lab import netns as nsx
 from routesim.lab.names import LabNames, lab_name_for
 from routesim.lab.plumbing import Plumbing, build_lab_network
 from routesim.lab.routerconf import router_config
-from routesim.lab.state import LabBusy, LabState, lab_status
+from routesim.lab.state import LabBusy, LabState, lab_status, pid_alive, read_lab_json
 from routesim.lab.teardown import TeardownReport, teardown
 from routesim.router.control import query
 from routesim.topology.model import NodeKind, Topology
 
 Progress = Callable[[str], None]
+
+
+def kept_and_alive(names: LabNames) -> bool:
+    """A lab left running by ``run --keep`` (its lock is released, its routers are not)."""
+    data = read_lab_json(names)
+    return bool(data.get("kept")) and any(
+        pid_alive(int(p["pid"]), p.get("start_time")) for p in data.get("pids", []) if p.get("role") != "zygote"
+    )
 
 
 class LabError(RuntimeError):
@@ -176,11 +184,21 @@ class Lab:
     def state_dir(self) -> Path:
         return self.names.state_dir
 
+    def set_phase(self, phase: str) -> None:
+        """Record what the lab is doing (``routesim list`` shows it; tests wait on it)."""
+        if self.state is not None:
+            try:
+                (self.state_dir / "phase").write_text(phase + "\n")
+            except OSError:
+                pass
+
     # --- bring-up --------------------------------------------------------------------------
 
     def up(self, *, ready_timeout: float = 30.0) -> None:
         self.started_at = time.time()
         status = lab_status(self.names)
+        if status != "live" and kept_and_alive(self.names):
+            status = "live"
         if status == "live":
             raise LabBusy(
                 f"lab {self.names.lab!r} is already running; stop it with: routesim down {self.names.lab}"
@@ -189,6 +207,7 @@ class Lab:
             self.progress(f"removing stale lab {self.names.lab}")
             teardown(self.names.lab, self.names)
         self.state = LabState.create(self.names, topology_path=self.topo.source, topology_name=self.topo.name)
+        self.set_phase("building")
         self.progress(
             f"building network: {len(self.topo.nodes)} nodes, {len(self.topo.links)} links, {len(self.topo.lans)} LANs"
         )
@@ -203,9 +222,11 @@ class Lab:
             )
         for node in self.topo.nodes:
             self.nodes[node.name] = NodeHandle(node.name, node.kind, self.names.netns(node.name))
+        self.set_phase("starting")
         self._start_routesim()
         self._start_external()
         self._wait_ready(ready_timeout)
+        self.set_phase("running")
         self.ready_at = time.time()
         self.progress(
             f"all {len(self.topo.routers)} routers ready in {self.ready_at - self.started_at:.2f} s"
@@ -319,6 +340,7 @@ class Lab:
 
     def down(self) -> TeardownReport:
         self._stopping = True
+        self.set_phase("tearing down")
         for h in self.nodes.values():
             if h.external is not None:
                 try:

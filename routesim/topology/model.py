@@ -1,0 +1,332 @@
+"""The resolved topology: frozen dataclasses in which every name, address and timer is decided.
+
+The loader (:mod:`routesim.topology.loader`) turns YAML into these values; nothing downstream
+(oracle, lab, router configs, reports) guesses an address or a name. Every automatic value of the
+YAML format can also be given explicitly, and the model does not care which it was.
+
+Naming rules (decided here, documented in ``docs/topology.md``):
+
+* a node's namespace is ``<lab prefix>-<node>``; interfaces inside it need no prefix because
+  they live and die with the namespace;
+* a point-to-point interface is named after the node at the other end (``telecom1``), a LAN
+  interface after the LAN (``lan1``), a stub network ``stub0``, ``stub1``...; a second link to the
+  same peer gets ``-1``, ``-2`` appended. Every name fits Linux's 15 characters or the loader
+  rejects the topology.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
+
+
+class NodeKind(enum.StrEnum):
+    ROUTESIM = "routesim"
+    BIRD = "bird"
+    FRR = "frr"
+    HOST = "host"
+
+    @property
+    def is_router(self) -> bool:
+        return self is not NodeKind.HOST
+
+
+class IfaceKind(enum.StrEnum):
+    P2P = "p2p"
+    LAN = "lan"
+    STUB = "stub"
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """Where a value came from in the YAML file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Impairment:
+    """Per-direction link emulation: delay and jitter in seconds, loss as a fraction, rate in bit/s."""
+
+    delay: float = 0.0
+    jitter: float = 0.0
+    loss: float = 0.0
+    rate: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.delay or self.jitter or self.loss or self.rate)
+
+
+@dataclass(frozen=True)
+class Interface:
+    """One interface of one node."""
+
+    node: str
+    name: str
+    kind: IfaceKind
+    address: IPv4Interface
+    link: str  # id of the Link or name of the Lan; "" for a stub
+    peer: str | None = None  # the node at the other end of a p2p link
+    peer_address: IPv4Address | None = None
+    cost: int = 1  # OSPF cost / RIP metric of this interface (outgoing direction)
+    mtu: int = 1500
+
+    @property
+    def network(self) -> IPv4Network:
+        return self.address.network
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    node: str
+    iface: str
+    address: IPv4Interface
+    cost: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """A point-to-point link (a veth pair, or a pair through the link emulator when impaired)."""
+
+    id: str  # "l<index>", stable in file order
+    a: Endpoint
+    b: Endpoint
+    subnet: IPv4Network
+    impairment: Impairment = Impairment()
+    pos: SourcePos | None = None
+    implicit: bool = False  # added by the loader to join a host to its gateway router
+
+    def endpoint(self, node: str) -> Endpoint:
+        if node == self.a.node:
+            return self.a
+        if node == self.b.node:
+            return self.b
+        raise KeyError(node)
+
+    def other(self, node: str) -> Endpoint:
+        return self.b if node == self.a.node else self.a
+
+    @property
+    def nodes(self) -> tuple[str, str]:
+        return (self.a.node, self.b.node)
+
+
+@dataclass(frozen=True)
+class Lan:
+    """A broadcast segment: a bridge in the lab's switch namespace, one port per member."""
+
+    name: str
+    subnet: IPv4Network
+    members: tuple[Endpoint, ...]
+    impairment: Impairment = Impairment()
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    prefix: IPv4Network
+    next_hop: IPv4Address | None = None
+    interface: str | None = None
+    distance: int = 1
+    metric: int = 0
+    pos: SourcePos | None = None
+    blackhole: bool = False  # drop traffic (no next hop, no interface)
+
+
+@dataclass(frozen=True)
+class Timers:
+    """Protocol timers in seconds. ``profile`` is ``rfc``, ``fast`` or ``custom``."""
+
+    profile: str = "rfc"
+    rip_update: float = 30.0
+    rip_timeout: float = 180.0
+    rip_garbage: float = 120.0
+    rip_triggered_min: float = 1.0
+    rip_triggered_max: float = 5.0
+    ospf_hello: float = 10.0
+    ospf_dead: float = 40.0
+    ospf_retransmit: float = 5.0
+    ospf_transmit_delay: float = 1.0
+    ospf_spf_delay: float = 0.2
+    ospf_min_ls_interval: float = 5.0
+    ospf_min_ls_arrival: float = 1.0
+    bgp_keepalive: float = 60.0
+    bgp_hold: float = 180.0
+    bgp_connect_retry: float = 120.0
+    bgp_min_route_advertisement_ebgp: float = 30.0
+    bgp_min_route_advertisement_ibgp: float = 5.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class SplitHorizon(enum.StrEnum):
+    """RIP split horizon mode (RFC 2453 §3.4.3)."""
+
+    POISONED = "poisoned"  # split horizon with poisoned reverse: advertise back with metric 16
+    SIMPLE = "simple"  # omit routes learned on the interface from updates sent on it
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class RipAuthSettings:
+    """RIPv2 authentication: ``simple`` (RFC 2453 §4.1, 16-octet password) or ``md5`` (RFC 2082)."""
+
+    mode: str  # "simple" | "md5"
+    key: str
+    key_id: int = 1  # md5 only
+
+
+@dataclass(frozen=True)
+class RipInterfaceOverrides:
+    """Per-interface settings from ``rip.interfaces: {name: {...}}``; None = inherit."""
+
+    split_horizon: SplitHorizon | None = None
+    passive: bool | None = None
+    metric: int | None = None
+
+
+@dataclass(frozen=True)
+class RipSettings:
+    """The resolved ``rip:`` section of a router (see docs/topology.md, "RIP")."""
+
+    interfaces: tuple[str, ...]  # interfaces RIP runs on (resolved names, node order)
+    passive: frozenset[str] = frozenset()  # receive only, never send (stubs always passive)
+    split_horizon: SplitHorizon = SplitHorizon.POISONED
+    per_interface: tuple[tuple[str, RipInterfaceOverrides], ...] = ()
+    redistribute: tuple[str, ...] = ()  # "connected", "static"
+    auth: RipAuthSettings | None = None
+    neighbors: tuple[IPv4Address, ...] = ()  # unicast neighbours (also sent updates directly)
+    metrics: tuple[tuple[str, int], ...] = ()  # resolved metric (1..15) added on each RIP interface
+
+    def overrides(self, iface: str) -> RipInterfaceOverrides:
+        for name, o in self.per_interface:
+            if name == iface:
+                return o
+        return RipInterfaceOverrides()
+
+    def split_horizon_for(self, iface: str) -> SplitHorizon:
+        return self.overrides(iface).split_horizon or self.split_horizon
+
+    def is_passive(self, iface: str) -> bool:
+        return iface in self.passive
+
+    def metric_for(self, iface: str) -> int:
+        for name, m in self.metrics:
+            if name == iface:
+                return m
+        raise KeyError(iface)
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    kind: NodeKind
+    interfaces: tuple[Interface, ...]
+    router_id: IPv4Address | None  # None for hosts
+    loopback: IPv4Interface | None  # /32 on lo; None for hosts
+    asn: int | None = None
+    networks: tuple[IPv4Network, ...] = ()  # stub prefixes this router owns
+    static: tuple[StaticRoute, ...] = ()
+    gateway: IPv4Address | None = None  # hosts: the default gateway's address
+    gateway_node: str | None = None
+    #: Protocol sections as written in YAML (validated for shape by each protocol's own parser):
+    #: {"rip": {...}, "ospf": {...}, "bgp": {...}}. Absent protocol = not configured.
+    protocols: tuple[tuple[str, Any], ...] = ()
+    pos: SourcePos | None = None
+
+    def iface(self, name: str) -> Interface:
+        for i in self.interfaces:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    def protocol(self, name: str) -> Any:
+        for k, v in self.protocols:
+            if k == name:
+                return v
+        return None
+
+    @property
+    def is_router(self) -> bool:
+        return self.kind.is_router
+
+
+@dataclass(frozen=True)
+class Expect:
+    """An ``expect:`` check. ``kind`` is ``reach`` (ping/traceroute from a host) for now."""
+
+    kind: str
+    source: str
+    target: IPv4Address
+    target_node: str | None = None
+    via: tuple[str, ...] | None = None
+    reachable: bool = True
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A scripted event, kept as written for the events machinery (timing resolved later)."""
+
+    action: str
+    args: Any
+    after: str | None = None  # "converged" or None (after the previous event)
+    wait: float = 0.0
+    pos: SourcePos | None = None
+
+
+@dataclass(frozen=True)
+class Addressing:
+    loopback: IPv4Network = IPv4Network("10.255.0.0/24")  # noqa: RUF009 (immutable)
+    p2p: IPv4Network = IPv4Network("10.0.0.0/16")  # noqa: RUF009 (immutable)
+    p2p_prefixlen: int = 30
+    lan: IPv4Network = IPv4Network("172.16.0.0/16")  # noqa: RUF009 (immutable)
+    lan_prefixlen: int = 24
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    source: str
+    timers: Timers
+    addressing: Addressing
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...] = ()
+    lans: tuple[Lan, ...] = ()
+    events: tuple[EventSpec, ...] = ()
+    expect: tuple[Expect, ...] = ()
+    description: str = ""
+    _index: dict[str, Node] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({n.name: n for n in self.nodes})
+
+    def node(self, name: str) -> Node:
+        return self._index[name]
+
+    @property
+    def routers(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.is_router)
+
+    @property
+    def hosts(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if not n.is_router)
+
+    def owner_of(self, address: IPv4Address) -> tuple[Node, Interface | None] | None:
+        """The node (and interface, None for the loopback) that holds ``address``."""
+        for n in self.nodes:
+            if n.loopback is not None and n.loopback.ip == address:
+                return n, None
+            for i in n.interfaces:
+                if i.address.ip == address:
+                    return n, i
+        return None
