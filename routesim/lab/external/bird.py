@@ -1,0 +1,363 @@
+"""The ``bird`` node kind: BIRD 2.0 with a ``bird.conf`` generated from the model.
+
+Generated file (one per node, in the node's work directory D)::
+
+    router id; log "D/bird.log" all;
+    protocol device                      interface discovery
+    protocol direct  direct1             connected routes of every model interface and lo
+    protocol kernel  kernel1             export to the namespace's main table
+    protocol static  static1             node.static
+    <one section per routing protocol>   PROTOCOL_SECTIONS: "rip" now; OSPF and BGP add theirs
+
+Each protocol section is produced by a small function ``bird_<proto>_section(node, topo) -> str``
+registered in :data:`PROTOCOL_SECTIONS`; a protocol the node runs but no function covers is a
+loud :class:`ExternalConfigError`, never a silently missing section.
+
+Preferences: BIRD prefers the *higher* preference and its defaults rank OSPF (150) above eBGP
+(100), unlike FRR and routesim (DESIGN.md: connected 0, static 1, eBGP 20, OSPF 110, RIP 120,
+iBGP 200, lower wins). Every channel and static route therefore gets ``preference = 255 -
+distance`` so that all three kinds choose alike, and the parser reads ``distance = 255 -
+preference`` back. BGP sections must follow the same rule and be named ``ebgp_*``/``ibgp_*``.
+
+Kernel protocol: ``export`` everything except device routes (the kernel owns the connected routes;
+exporting them only produces "Netlink: File exists" sync errors), ``learn off`` and ``import none``
+(routes added by others are not BIRD's business), ``merge paths yes`` (ECMP becomes one multipath
+kernel route, as routesim installs it), ``metric 0`` (BIRD's routes carry kernel priority 0, like
+the connected routes, so a newer BIRD route replaces the older one instead of stacking beside it
+with another priority).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from routesim.topology.model import Node, Topology
+
+from . import parse
+from .base import (
+    ExternalConfigError,
+    ExternalRouterError,
+    ProcRef,
+    RipConfig,
+    config_header,
+    kernel_fib,
+    kernel_interfaces,
+    label_fib,
+    read_pid_file,
+    rip_config,
+    run,
+    stop_processes,
+)
+
+#: Administrative distances (DESIGN.md, FRR's defaults). Lower wins.
+DISTANCE = {"connected": 0, "static": 1, "ebgp": 20, "ospf": 110, "rip": 120, "ibgp": 200}
+
+
+def bird_preference(distance: int) -> int:
+    """BIRD preference for an administrative distance (higher preference wins in BIRD)."""
+    return 255 - distance
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def bird_global_section(node: Node, topo: Topology, workdir: Path) -> str:
+    if node.router_id is None:
+        raise ExternalConfigError(f"node {node.name}: a BIRD router needs a router ID")
+    return f"router id {node.router_id};\nlog {_quote(str(workdir / 'bird.log'))} all;\n"
+
+
+def bird_device_section(node: Node, topo: Topology) -> str:
+    return "protocol device device1 {\n  scan time 10;\n}\n"
+
+
+def bird_direct_section(node: Node, topo: Topology) -> str:
+    names = ["lo", *sorted(i.name for i in node.interfaces)]
+    return (
+        "# Connected routes of every model interface (stubs included) and of the loopback on lo;\n"
+        "# 127.0.0.0/8 is not a route of the lab (FRR's zebra ignores it too).\n"
+        "protocol direct direct1 {\n"
+        "  ipv4 {\n"
+        f"    preference {bird_preference(DISTANCE['connected'])};\n"
+        "    import filter { if net ~ [ 127.0.0.0/8+ ] then reject; accept; };\n"
+        "  };\n"
+        f"  interface {', '.join(_quote(n) for n in names)};\n"
+        "}\n"
+    )
+
+
+def bird_kernel_section(node: Node, topo: Topology) -> str:
+    return (
+        "# Everything but device routes goes to the main table (module docstring: why metric 0).\n"
+        "protocol kernel kernel1 {\n"
+        "  ipv4 {\n"
+        "    import none;\n"
+        "    export filter { if source = RTS_DEVICE then reject; accept; };\n"
+        "  };\n"
+        "  merge paths yes;\n"
+        "  learn off;\n"
+        "  metric 0;\n"
+        "}\n"
+    )
+
+
+def bird_static_section(node: Node, topo: Topology) -> str:
+    if not node.static:
+        return ""
+    lines = [
+        "protocol static static1 {",
+        f"  ipv4 {{ preference {bird_preference(DISTANCE['static'])}; }};",
+    ]
+    for r in node.static:
+        if r.next_hop is not None and r.interface:
+            via = f"via {r.next_hop}%{r.interface}"
+        elif r.next_hop is not None:
+            via = f"via {r.next_hop}"
+        elif r.interface:
+            via = f"via {_quote(r.interface)}"
+        else:
+            via = "blackhole"
+        extra = ""
+        if r.distance != DISTANCE["static"]:
+            extra = f" {{ preference = {bird_preference(r.distance)}; }}"
+        lines.append(f"  route {r.prefix} {via}{extra};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_BIRD_SPLIT = {
+    "none": ("no", "no"),
+    "simple": ("yes", "no"),
+    "poisoned": ("yes", "yes"),
+}
+_BIRD_SOURCES = {
+    "connected": "source = RTS_DEVICE",
+    "static": "source = RTS_STATIC",
+    "ospf": "source ~ [ RTS_OSPF, RTS_OSPF_IA, RTS_OSPF_EXT1, RTS_OSPF_EXT2 ]",
+    "bgp": "source = RTS_BGP",
+}
+
+
+def _seconds(value: float, minimum: int = 1) -> int:
+    return max(minimum, round(value))
+
+
+def bird_rip_section(node: Node, topo: Topology) -> str:
+    """RIPv2 (RFC 2453) on the configured interfaces.
+
+    * The networks of RIP interfaces are advertised like any RIP router does (the direct routes of
+      those interfaces are exported); ``redistribute`` adds other sources (RFC 2453 §3.7).
+    * Timers from ``topo.timers`` (RFC 2453 §3.8: update, timeout, garbage-collection); BIRD has
+      no setting for the triggered-update delay (it uses 1-5 s, §3.10.1).
+    * Split horizon: none / simple / with poisoned reverse (§3.4.3).
+    * Authentication: simple password (§4.1) or keyed MD5 with a key ID (RFC 2082).
+    * The interface ``cost`` is BIRD's per-interface ``metric``, added on receipt (§3.9.2).
+    * Unicast neighbours are not supported by BIRD 2.0 RIP: they are listed in a comment only.
+    """
+    cfg = rip_config(node)
+    if cfg is None:
+        return ""
+    t = topo.timers
+    update, timeout, garbage = _seconds(t.rip_update), _seconds(t.rip_timeout), _seconds(t.rip_garbage)
+    out = [_bird_rip_export_filter(cfg)]
+    out.append("protocol rip rip1 {")
+    out.append(
+        f"  ipv4 {{ preference {bird_preference(DISTANCE['rip'])}; import all; export filter rs_rip_export; }};"
+    )
+    out.append("  ecmp yes;")
+    for a in cfg.neighbors:
+        out.append(f"  # unicast neighbour {a}: not supported by BIRD 2.0 RIP, multicast is used")
+    for i in cfg.interfaces:
+        split, poison = _BIRD_SPLIT[i.split_horizon]
+        out.append(f"  interface {_quote(i.name)} {{")
+        out.append("    version 2;")
+        out.append("    mode multicast;")
+        out.append(f"    metric {i.cost};")
+        out.append(f"    passive {'yes' if i.passive else 'no'};")
+        out.append(f"    split horizon {split};")
+        out.append(f"    poison reverse {poison};")
+        out.append(f"    update time {update};")
+        out.append(f"    timeout time {timeout};")
+        out.append(f"    garbage time {garbage};")
+        if i.auth.mode == "plain":
+            out.append("    authentication plaintext;")
+            out.append(f"    password {_quote(i.auth.key)};")
+        elif i.auth.mode == "md5":
+            out.append("    authentication cryptographic;")
+            out.append(f"    password {_quote(i.auth.key)} {{ id {i.auth.key_id}; algorithm keyed md5; }};")
+        else:
+            out.append("    authentication none;")
+        out.append("  };")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _bird_rip_export_filter(cfg: RipConfig) -> str:
+    lines = ["filter rs_rip_export {", "  if source = RTS_RIP then accept;"]
+    nets = sorted({i.network for i in cfg.interfaces})
+    if nets:
+        lines.append(f"  if source = RTS_DEVICE && net ~ [ {', '.join(str(n) for n in nets)} ] then accept;")
+    for r in cfg.redistribute:
+        lines.append(f"  if {_BIRD_SOURCES[r]} then accept;  # redistribute {r}")
+    lines.append("  reject;")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+#: Protocol name (as in ``node.protocols``) -> section generator. OSPF and BGP register here.
+PROTOCOL_SECTIONS: dict[str, Callable[[Node, Topology], str]] = {"rip": bird_rip_section}
+
+#: Order of protocol sections in the file (deterministic whatever the YAML order).
+PROTOCOL_ORDER = ("rip", "ospf", "bgp")
+
+
+def bird_config(node: Node, topo: Topology, workdir: Path) -> str:
+    """The whole ``bird.conf`` text for ``node`` (deterministic: depends only on the arguments)."""
+    wanted = [name for name, _ in node.protocols]
+    for name in wanted:
+        if name not in PROTOCOL_SECTIONS:
+            raise ExternalConfigError(f"node {node.name}: the BIRD generator has no {name!r} section yet")
+    order = sorted(wanted, key=lambda p: (PROTOCOL_ORDER.index(p) if p in PROTOCOL_ORDER else 99, p))
+    parts = [
+        config_header(node, topo, "BIRD 2.0"),
+        bird_global_section(node, topo, workdir),
+        bird_device_section(node, topo),
+        bird_direct_section(node, topo),
+        bird_kernel_section(node, topo),
+        bird_static_section(node, topo),
+        *(PROTOCOL_SECTIONS[p](node, topo) for p in order),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+class BirdRouter:
+    """One BIRD instance: ``bird -c D/bird.conf -s D/bird.ctl -P D/bird.pid`` in the namespace."""
+
+    binary = "bird"
+    client = "birdc"
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.workdir: Path | None = None
+        self.netns: str | None = None
+        self._procs: list[ProcRef] = []
+
+    # paths
+    def _dir(self) -> Path:
+        if self.workdir is None:
+            raise ExternalRouterError(f"{self.node.name}: write_config() was not called")
+        return self.workdir
+
+    @property
+    def conf_path(self) -> Path:
+        return self._dir() / "bird.conf"
+
+    @property
+    def ctl_path(self) -> Path:
+        return self._dir() / "bird.ctl"
+
+    @property
+    def log_path(self) -> Path:
+        return self._dir() / "bird.log"
+
+    def write_config(self, workdir: Path, topo: Topology) -> list[Path]:
+        self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text(bird_config(self.node, topo, self.workdir))
+        return [self.conf_path]
+
+    def check_config(self) -> None:
+        proc = run([self.binary, "-p", "-c", str(self.conf_path)], check=False)
+        if proc.returncode != 0:
+            raise _bird_error(self.conf_path, (proc.stderr or proc.stdout).strip())
+
+    def start(self, netns: str) -> list[int]:
+        self.netns = netns
+        pid_path = self._dir() / "bird.pid"
+        for stale in (self.ctl_path, pid_path):
+            stale.unlink(missing_ok=True)
+        proc = run(
+            [
+                "ip", "netns", "exec", netns, self.binary,
+                "-c", str(self.conf_path), "-s", str(self.ctl_path), "-P", str(pid_path),
+            ],
+            check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise _bird_error(self.conf_path, (proc.stderr or proc.stdout).strip())
+        pid = read_pid_file(pid_path, time.monotonic() + 5.0)
+        ref = ProcRef.of(pid, "bird")
+        if ref is None:
+            raise ExternalRouterError(
+                f"{self.node.name}: bird (pid {pid}) exited at once; see {self.log_path}"
+            )
+        self._procs = [ref]
+        return [pid]
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not any(p.alive() for p in self._procs):
+                raise ExternalRouterError(f"{self.node.name}: bird died; log:\n{self._log_tail()}")
+            out = run([self.client, "-s", str(self.ctl_path), "show", "status"], check=False).stdout
+            if "Daemon is up and running" in out:
+                return
+            if time.monotonic() > deadline:
+                raise ExternalRouterError(f"{self.node.name}: bird not ready after {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        stop_processes(self._procs)
+        self._procs = []
+        if self.workdir is not None:
+            self.ctl_path.unlink(missing_ok=True)
+
+    def birdc(self, *command: str) -> str:
+        return run([self.client, "-s", str(self.ctl_path), *command]).stdout
+
+    def inspect(self, what: str) -> dict:
+        if what == "routes":
+            rib = parse.bird_routes(self.birdc("show", "route", "all"))
+            fib = label_fib(kernel_fib(self._netns()), rib)
+            return {"rib": rib, "fib": fib}
+        if what == "interfaces":
+            return {"interfaces": kernel_interfaces(self._netns())}
+        if what == "neighbors":
+            neighbors: list[dict] = []
+            if rip_config(self.node) is not None:
+                neighbors += parse.bird_rip_neighbors(self.birdc("show", "rip", "neighbors"))
+            return {"neighbors": neighbors}
+        if what == "protocols":
+            return {"protocols": parse.bird_protocols(self.birdc("show", "protocols"))}
+        if what == "log":
+            return {"log": [{"source": "bird", "line": ln} for ln in self._log_lines()]}
+        raise ValueError(f"unknown inspection {what!r}")
+
+    def _netns(self) -> str:
+        if self.netns is None:
+            raise ExternalRouterError(f"{self.node.name}: not started")
+        return self.netns
+
+    def _log_lines(self) -> list[str]:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace").splitlines()
+        return []
+
+    def _log_tail(self, n: int = 20) -> str:
+        return "\n".join(self._log_lines()[-n:])
+
+
+def _bird_error(path: Path, message: str) -> ExternalConfigError:
+    """BIRD says ``bird: /D/bird.conf:12:37 syntax error, ...``: keep the line number."""
+    line = None
+    marker = f"{path}:"
+    if marker in message:
+        rest = message.split(marker, 1)[1]
+        head = rest.split(":", 1)[0]
+        if head.isdigit():
+            line = int(head)
+    return ExternalConfigError(message, path=path, line=line)
