@@ -106,7 +106,8 @@ def _require_root() -> None:
 @click.option(
     "--hold", default=0.0, help="Keep the lab up this many seconds after the checks, then tear down."
 )
-def run(topology, json_path, keep, timeout, seed, tables, emulation, hold) -> None:
+@click.option("--timeline", is_flag=True, help="Print every change of every event's timeline.")
+def run(topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline) -> None:
     """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
     topo = _load(topology)
     _require_root()
@@ -119,12 +120,22 @@ def run(topology, json_path, keep, timeout, seed, tables, emulation, hold) -> No
         tables=tables,
         emulation=emulation,
         hold=hold,
+        timeline=timeline,
     )
     raise SystemExit(code)
 
 
 def run_lab(
-    topo, *, json_path=None, keep=False, timeout=120.0, seed=0, tables=None, emulation="auto", hold=0.0
+    topo,
+    *,
+    json_path=None,
+    keep=False,
+    timeout=120.0,
+    seed=0,
+    tables=None,
+    emulation="auto",
+    hold=0.0,
+    timeline=False,
 ) -> int:
     from routesim.lab.convergence import wait_converged
     from routesim.lab.orchestrator import Lab, LabError
@@ -202,9 +213,7 @@ def run_lab(
                 lab.check_alive()
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         if topo.events:
-            console.print(
-                f"[yellow]note:[/yellow] {len(topo.events)} scripted events are not played yet (events issue)"
-            )
+            code = max(code, _play_events(lab, topo, report, timeout, timeline, progress))
     except LabBusy as e:
         err_console.print(f"[red]error:[/red] {e}")
         lab = None
@@ -241,6 +250,36 @@ def run_lab(
         write_report(json_path, report)
         console.print(f"report written to {json_path}")
     return code
+
+
+def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
+    from routesim.lab.events import EventPlayer
+    from routesim.lab.probes import check_expect
+    from routesim.report.terminal import events_table, print_tables, reach_table, timeline_lines
+
+    lab.set_phase("events")
+    player = EventPlayer(lab, timeout=timeout, progress=progress)
+    results = player.play_all(topo.events, converged_at=time.time())
+    for r in results:
+        console.print(f"[bold]event {r.index + 1}[/bold]: {r.description}")
+        for line in timeline_lines(r, limit=None if timeline else 40):
+            console.print(line, markup=False, highlight=False)
+        if r.convergence is not None and not r.convergence.converged:
+            print_tables(console, r.convergence.verdicts, only_failures=True)
+            for f in r.convergence.failures:
+                console.print(f"  [red]x[/red] {f}")
+    console.print(events_table(results))
+    report["events"] = [r.to_json() for r in results]
+    if topo.expect:
+        after = [
+            check_expect(lab, e, check_path=False)
+            for e in topo.expect
+            if e.source not in player.world.down_nodes
+        ]
+        console.print("after the last event:")
+        console.print(reach_table(after))
+        report["expect_after_events"] = [x.to_json() for x in after]
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
 def _attach(lab_name: str | None):

@@ -30,9 +30,13 @@ class ConvergenceResult:
         return [f.message for v in self.verdicts.values() for f in v.failures]
 
 
-def snapshot(lab, expected: ExpectedTables) -> tuple[dict[str, Verdict], dict[str, Any], float | None]:
+def snapshot(
+    lab, expected: ExpectedTables, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, Verdict], dict[str, Any], float | None]:
     verdicts, tables, last = {}, {}, None
     for node in lab.topo.routers:
+        if node.name in skip:
+            continue
         routes = lab.inspect(node.name, "routes")
         tables[node.name] = routes
         unmodeled = expected.unmodeled_protocols(node.name)
@@ -54,13 +58,15 @@ def wait_converged(
     timeout: float = 60.0,
     quiet: float = 3.0,
     poll: float = 0.2,
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> ConvergenceResult:
+    """Poll every router (but ``skip``, e.g. crashed ones) until its table matches ``expected``."""
     t0 = time.time()
     deadline = t0 + timeout
     needs_quiet = bool(expected.not_modeled)
     while True:
         lab.check_alive()
-        verdicts, tables, last = snapshot(lab, expected)
+        verdicts, tables, last = snapshot(lab, expected, skip)
         now = time.time()
         all_ok = all(v.ok for v in verdicts.values())
         quiet_enough = last is None or now - last >= quiet

@@ -17,7 +17,7 @@ from typing import Any
 from routesim.lab import netns as nsx
 
 #: rtm_protocol of routes installed by routesim's router (unassigned in iproute2's rt_protos).
-RTPROT_ROUTESIM = 200
+from routesim.router.netlink import RTPROT_ROUTESIM
 
 RTPROT_NAMES: dict[int, str] = {
     2: "kernel",

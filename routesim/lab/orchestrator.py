@@ -42,7 +42,9 @@ def kept_and_alive(names: LabNames) -> bool:
     """A lab left running by ``run --keep`` (its lock is released, its routers are not)."""
     data = read_lab_json(names)
     return bool(data.get("kept")) and any(
-        pid_alive(int(p["pid"]), p.get("start_time")) for p in data.get("pids", []) if p.get("role") != "zygote"
+        pid_alive(int(p["pid"]), p.get("start_time"))
+        for p in data.get("pids", [])
+        if p.get("role") != "zygote"
     )
 
 
@@ -64,6 +66,7 @@ class NodeHandle:
     log: str | None = None
     external: Any = None
     exit_status: int | None = None
+    pids: list[int] = field(default_factory=list)
 
 
 def _die_with_parent() -> None:
@@ -175,6 +178,7 @@ class Lab:
     started_at: float = 0.0
     ready_at: float = 0.0
     dead: list[tuple[str, int]] = field(default_factory=list)
+    expected_down: set[str] = field(default_factory=set)
     _stopping: bool = False
 
     def __post_init__(self) -> None:
@@ -265,6 +269,7 @@ class Lab:
             ext.check_config()
             pids = ext.start(h.netns)
             h.external = ext
+            h.pids = list(pids)
             for pid in pids:
                 self.state.register_pid(pid, str(node.kind), node=node.name)
             self.progress(f"started {node.kind} on {node.name}")
@@ -273,7 +278,7 @@ class Lab:
         h = self.nodes.get(node)
         if h is not None:
             h.exit_status = status
-        if not self._stopping:
+        if not self._stopping and node not in self.expected_down:
             self.dead.append((node, status))
 
     def check_alive(self) -> None:
@@ -321,6 +326,82 @@ class Lab:
 
             return read_interfaces(h.netns)
         raise KeyError(what)
+
+    # --- run-time changes (events) ----------------------------------------------------------
+
+    def crash(self, node: str) -> None:
+        """SIGKILL a router: no goodbye, its kernel routes stay, neighbours notice by their timers."""
+        h = self.nodes[node]
+        if not h.kind.is_router:
+            raise KeyError(f"{node} is not a router")
+        self.expected_down.add(node)
+        pids = [h.pid] if h.pid else list(h.pids)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if h.kind is not NodeKind.ROUTESIM:
+            deadline = time.monotonic() + 5
+            while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    def stop_node(self, node: str) -> None:
+        """Stop a router gracefully (its protocols say goodbye where they can)."""
+        h = self.nodes[node]
+        self.expected_down.add(node)
+        if h.kind is NodeKind.ROUTESIM:
+            try:
+                query(h.control, "stop", timeout=2.0)
+            except (OSError, ValueError, RuntimeError):
+                pass
+            deadline = time.monotonic() + 10
+            while h.exit_status is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+        elif h.external is not None:
+            h.external.stop()
+
+    def start_node(self, node: str) -> None:
+        """Start a stopped or crashed router again with the same configuration."""
+        h = self.nodes[node]
+        assert self.state is not None
+        ndir = self.state_dir / "nodes" / node
+        if h.kind is NodeKind.ROUTESIM:
+            assert self.zygote is not None and h.log is not None
+            h.exit_status = None
+            h.pid = self.zygote.spawn(node, h.netns, ndir / "router.json", Path(h.log))
+            self.state.register_pid(h.pid, "router", node=node)
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    if query(h.control, "status", timeout=1.0).get("ready"):
+                        break
+                except (OSError, ValueError, RuntimeError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise LabError(f"{node} did not come back within 15 s")
+                time.sleep(0.02)
+        elif h.external is not None:
+            h.pids = list(h.external.start(h.netns))
+            for pid in h.pids:
+                self.state.register_pid(pid, str(h.kind), node=node)
+            h.external.wait_ready(15)
+        self.expected_down.discard(node)
+
+    def static_change(self, node: str, action: str, prefix, route) -> None:
+        h = self.nodes[node]
+        if h.kind is not NodeKind.ROUTESIM:
+            raise KeyError(f"{action} on a {h.kind} node is not supported yet")
+        args: dict[str, Any] = {"prefix": str(prefix)}
+        if route is not None:
+            args.update(
+                next_hop=str(route.next_hop) if route.next_hop else None,
+                interface=route.interface,
+                distance=route.distance,
+                metric=route.metric,
+                blackhole=route.blackhole,
+            )
+        query(h.control, action, **args)
 
     def exec(self, node: str, argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(

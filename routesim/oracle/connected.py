@@ -7,6 +7,7 @@ from ipaddress import IPv4Network
 import networkx as nx
 
 from routesim.oracle.expected import ExpectedRoute, ExpectedTables, NextHopMatch
+from routesim.oracle.graph import is_up
 from routesim.topology.model import Topology
 
 
@@ -20,7 +21,7 @@ def up_interfaces(topo: Topology, graph: nx.DiGraph, node: str):
 
 def connected_and_static(topo: Topology, graph: nx.DiGraph, tables: ExpectedTables) -> None:
     for node in topo.routers:
-        if node.name not in graph:
+        if not is_up(graph, node.name):
             continue
         table = tables.for_router(node.name)
         subnets: dict[IPv4Network, str] = {}

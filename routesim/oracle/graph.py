@@ -24,18 +24,17 @@ def build_graph(
 ) -> nx.DiGraph:
     """Directed multigraph-free view of the lab; parallel links keep the cheapest edge per direction.
 
-    ``down_links`` (link ids or LAN names) and ``down_nodes`` are left out: the events machinery
-    recomputes the oracle this way after a failure.
+    ``down_links`` (link ids or LAN names) are left out. ``down_nodes`` (crashed or stopped
+    routers) stay in the graph with ``down=True``: their links keep carrier, so their neighbours
+    keep the connected subnets, but no protocol routes through them or learns from them
+    (:func:`is_up`). The events machinery recomputes the oracle this way after a failure.
     """
     down_l, down_n = set(down_links), set(down_nodes)
     g = nx.DiGraph()
     for n in topo.nodes:
-        if n.name not in down_n:
-            g.add_node(n.name, kind=str(n.kind))
+        g.add_node(n.name, kind=str(n.kind), down=n.name in down_n)
 
     def add(u: str, v: str, **data) -> None:
-        if u in down_n or v in down_n:
-            return
         old = g.get_edge_data(u, v)
         if old is None or data["cost"] < old["cost"]:
             g.add_edge(u, v, **data)
@@ -52,8 +51,11 @@ def build_graph(
         ln = lan_node(lan.name)
         g.add_node(ln, kind="lan", subnet=lan.subnet)
         for m in lan.members:
-            if m.node in down_n:
-                continue
             g.add_edge(m.node, ln, iface=m.iface, gateway=None, cost=m.cost, link=lan.name)
             g.add_edge(ln, m.node, iface=None, gateway=m.address.ip, cost=0, link=lan.name)
     return g
+
+
+def is_up(graph: nx.DiGraph, node: str) -> bool:
+    """A node that runs (not crashed or stopped)."""
+    return node in graph and not graph.nodes[node].get("down", False)

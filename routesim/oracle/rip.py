@@ -18,7 +18,7 @@ import networkx as nx
 
 from routesim.oracle.connected import up_interfaces
 from routesim.oracle.expected import ExpectedRoute, ExpectedTables, NextHopMatch
-from routesim.oracle.graph import lan_node
+from routesim.oracle.graph import is_up, lan_node
 from routesim.oracle.registry import register
 from routesim.topology.model import Topology
 
@@ -40,7 +40,7 @@ def rip_graph(topo: Topology, graph: nx.DiGraph) -> nx.DiGraph:
 
     def hop(u, ui, v, vi, gateway):
         ru, rv = _rip_iface(topo, u, ui), _rip_iface(topo, v, vi)
-        if ru is None or rv is None or rv.is_passive(vi) or u not in graph or v not in graph:
+        if ru is None or rv is None or rv.is_passive(vi) or not is_up(graph, u) or not is_up(graph, v):
             return None
         return ru.metric_for(ui)
 
@@ -70,7 +70,7 @@ def originated(topo: Topology, graph: nx.DiGraph, tables: ExpectedTables) -> dic
     out: dict[IPv4Network, set[str]] = {}
     for node in topo.routers:
         rip = node.protocol("rip")
-        if rip is None or node.name not in graph:
+        if rip is None or not is_up(graph, node.name):
             continue
         ups = list(up_interfaces(topo, graph, node.name))
         for iface in ups:
@@ -100,7 +100,7 @@ def rip_oracle(topo: Topology, graph: nx.DiGraph, tables: ExpectedTables) -> Non
         else:
             dist_to[origin] = {origin: 0}
     for node in topo.routers:
-        if node.protocol("rip") is None or node.name not in graph:
+        if node.protocol("rip") is None or not is_up(graph, node.name):
             continue
         r = node.name
         for prefix, origins in sources.items():

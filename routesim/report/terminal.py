@@ -90,3 +90,69 @@ def print_tables(console: Console, verdicts: dict[str, Verdict], *, only_failure
         if only_failures and v.ok:
             continue
         console.print(routing_table(node, v))
+
+
+def _fmt_route(r: dict[str, Any] | None) -> str:
+    if not r:
+        return "unreachable"
+    hops = ",".join(h.get("gateway") or f"direct:{h.get('interface')}" for h in r.get("next_hops", []))
+    return f"{r['protocol']} metric {r['metric']} via {hops}"
+
+
+def timeline_lines(result, limit: int | None = 60) -> list[str]:
+    """One line per RIB/interface/session change after an event, time relative to the event."""
+    lines = []
+    for e in result.timeline:
+        dt = e["t"] - result.applied_at
+        if e["kind"] == "rib":
+            text = f"{e['prefix']}: {_fmt_route(e.get('old'))} -> {_fmt_route(e.get('new'))}"
+        elif e["kind"] == "iface":
+            text = f"interface {e['interface']} {e['state']}"
+        elif e["kind"] == "session":
+            text = f"{e['protocol']} {e['peer']}: {e['old']} -> {e['new']}" + (
+                f" ({e['reason']})" if e.get("reason") else ""
+            )
+        elif e["kind"] == "status":
+            text = f"router {e.get('state')}"
+        elif e["kind"] == "config":
+            text = f"{e.get('command')} {e.get('prefix', '')}"
+        else:
+            continue
+        lines.append(f"+{dt:8.3f}s  {e['node']:<10} {text}")
+    if limit is not None and len(lines) > limit:
+        extra = len(lines) - limit
+        lines = [*lines[:limit], f"           ... {extra} more (routesim run --timeline shows all)"]
+    return lines
+
+
+def events_table(results) -> Table:
+    t = Table(title="events", title_justify="left")
+    t.add_column("#", justify="right")
+    t.add_column("event")
+    t.add_column("convergence", justify="right")
+    t.add_column("routers changed")
+    t.add_column("routes", justify="right")
+    t.add_column("messages sent", justify="right")
+    t.add_column("probe loss")
+    t.add_column("oracle")
+    for r in results:
+        sent = sum(v for cs in r.messages.values() for k, v in cs.items() if "sent" in k)
+        loss = "; ".join(f"{p.source}>{p.target} {p.lost}/{p.sent}" for p in r.probes) or "-"
+        if r.error:
+            verdict = f"[red]error: {r.error}[/red]"
+        elif r.convergence and r.convergence.converged:
+            verdict = "[green]ok[/green]"
+        else:
+            verdict = f"[red]{r.convergence.reason if r.convergence else 'not checked'}[/red]"
+        conv = f"{r.convergence_seconds:.3f} s" if r.convergence_seconds is not None else "-"
+        t.add_row(
+            str(r.index + 1),
+            r.description,
+            conv,
+            ", ".join(r.changed_routers) or "-",
+            str(r.routes_changed),
+            str(sent),
+            loss,
+            verdict,
+        )
+    return t

@@ -16,6 +16,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: Requests that change the router (everything else only reads the inspection model).
+COMMANDS = frozenset({"static_add", "static_remove"})
+
 
 class ControlServer:
     def __init__(self, path: str, router: Any) -> None:
@@ -39,6 +42,8 @@ class ControlServer:
                     if q == "stop":
                         self.router.request_stop()
                         resp = {"ok": True, "data": "stopping"}
+                    elif q in COMMANDS:
+                        resp = {"ok": True, "data": await self.router.command(q, req)}
                     else:
                         resp = {"ok": True, "data": await self.router.inspect(q, req)}
                 except KeyError as e:

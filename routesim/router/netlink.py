@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Callable
@@ -143,6 +144,8 @@ class FibProgrammer:
             await self._ipr.route("replace", **kw)
             return "replace"
         except Exception as e:  # the kernel said no (e.g. next hop gone meanwhile): count, log, go on
+            if change.route is None and getattr(e, "code", None) == errno.ESRCH:
+                return "gone"  # the kernel removed it already (its interface went down)
             self.errors += 1
             log.warning("FIB %s %s failed: %s", "delete" if change.route is None else "replace", net, e)
             return f"error: {e}"

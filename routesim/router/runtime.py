@@ -70,6 +70,8 @@ class Router:
         self._timers: dict[tuple[str, Any], asyncio.TimerHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ipr = None
+        self._ipr_fib = None
+        self._ipr_read = None
         self._watcher = None
         self._fib = None
         self._fib_task: asyncio.Future | None = None
@@ -136,8 +138,9 @@ class Router:
                 self.events.add("fib", self.now(), action="flush", removed=n)
             except Exception:
                 log.exception("FIB flush failed")
-        if self._ipr is not None:
-            self._ipr.close()
+        for ipr in (self._ipr, self._ipr_fib, self._ipr_read):
+            if ipr is not None:
+                ipr.close()
         self.events.add("status", self.now(), state="stopped")
         self.events.close()
 
@@ -151,13 +154,22 @@ class Router:
 
         from routesim.router.netlink import FibProgrammer, LinkWatcher
 
+        # One netlink socket per user: pyroute2 answers "device busy" to overlapping requests on one.
         self._ipr = AsyncIPRoute()
         await self._ipr.setup_endpoint()
+        self._ipr_fib = AsyncIPRoute()
+        await self._ipr_fib.setup_endpoint()
+        self._ipr_read = AsyncIPRoute()
+        await self._ipr_read.setup_endpoint()
+        self._read_lock = asyncio.Lock()
         self._watcher = LinkWatcher(self._ipr, self._links_changed)
         states = await self._watcher.start()
         self.iface_up = {i.name: bool(states.get(i.name) and states[i.name].up) for i in self.cfg.interfaces}
         if self.cfg.install_fib:
-            self._fib = FibProgrammer(self._ipr, self.ifindex)
+            self._fib = FibProgrammer(self._ipr_fib, self.ifindex)
+            stale = await self._fib.flush()  # left by a crashed previous instance of this router
+            if stale:
+                self.events.add("fib", self.now(), action="flush-stale", removed=stale)
 
     def ifindex(self, name: str) -> int | None:
         st = self._watcher.states.get(name) if self._watcher else None
@@ -332,6 +344,36 @@ class Router:
             if port is not None and a.dst is not None:
                 port.send(a.data, a.dst, a.dst_port or 520)
 
+    # --- commands (events on a running lab) ------------------------------------------------
+
+    async def command(self, q: str, args: dict[str, Any]) -> Any:
+        """Run-time changes: ``static_add`` / ``static_remove`` (a static route, as in the config)."""
+        from dataclasses import replace
+        from ipaddress import IPv4Address, IPv4Network
+
+        from routesim.rib.sources import StaticSpec
+
+        if q in ("static_add", "static_remove"):
+            prefix = IPv4Network(args["prefix"])
+            statics = [s for s in self.cfg.static if s.prefix != prefix]
+            if q == "static_add":
+                statics.append(
+                    StaticSpec(
+                        prefix,
+                        IPv4Address(args["next_hop"]) if args.get("next_hop") else None,
+                        args.get("interface"),
+                        int(args.get("distance", 1)),
+                        int(args.get("metric", 0)),
+                        bool(args.get("blackhole", False)),
+                    )
+                )
+            self.cfg = replace(self.cfg, static=tuple(statics))
+            self.events.add("config", self.now(), command=q, prefix=str(prefix))
+            self._refresh_connected()
+            self._offer_rib()
+            return {"static": len(statics)}
+        raise KeyError(q)
+
     # --- inspection ------------------------------------------------------------------------
 
     async def inspect(self, what: str, args: dict[str, Any]) -> Any:
@@ -381,4 +423,7 @@ class Router:
         from routesim.router.netlink import read_fib
 
         names = {st.index: st.name for st in (self._watcher.states.values() if self._watcher else ())}
-        return await read_fib(self._ipr, names) if self._ipr is not None else []
+        if self._ipr_read is None:
+            return []
+        async with self._read_lock:
+            return await read_fib(self._ipr_read, names)
