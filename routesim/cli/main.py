@@ -24,7 +24,8 @@ from rich.console import Console
 
 from routesim.topology import TopologyError, load_topology
 
-console = Console(highlight=False)
+# A pipe or a CI log gets a wide console so tables stay readable; a terminal keeps its own width.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
 err_console = Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_LAB, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -107,7 +108,10 @@ def _require_root() -> None:
     "--hold", default=0.0, help="Keep the lab up this many seconds after the checks, then tear down."
 )
 @click.option("--timeline", is_flag=True, help="Print every change of every event's timeline.")
-def run(topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline) -> None:
+@click.option(
+    "--capture", "capture_dir", type=click.Path(file_okay=False), help="Write one pcap per link here."
+)
+def run(topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline, capture_dir) -> None:
     """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
     topo = _load(topology)
     _require_root()
@@ -121,6 +125,7 @@ def run(topology, json_path, keep, timeout, seed, tables, emulation, hold, timel
         emulation=emulation,
         hold=hold,
         timeline=timeline,
+        capture_dir=capture_dir,
     )
     raise SystemExit(code)
 
@@ -136,6 +141,7 @@ def run_lab(
     emulation="auto",
     hold=0.0,
     timeline=False,
+    capture_dir=None,
 ) -> int:
     from routesim.lab.convergence import wait_converged
     from routesim.lab.orchestrator import Lab, LabError
@@ -156,7 +162,7 @@ def run_lab(
         "started": t_start,
     }
     expected = expected_tables(topo)
-    lab = Lab(topo, progress=progress, seed=seed, emulation=emulation, keep=keep)
+    lab = Lab(topo, progress=progress, seed=seed, emulation=emulation, keep=keep, capture_dir=capture_dir)
     old = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     code = EXIT_OK
     try:
@@ -255,7 +261,13 @@ def run_lab(
 def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
     from routesim.lab.events import EventPlayer
     from routesim.lab.probes import check_expect
-    from routesim.report.terminal import events_table, print_tables, reach_table, timeline_lines
+    from routesim.report.terminal import (
+        events_table,
+        metric_histories,
+        print_tables,
+        reach_table,
+        timeline_lines,
+    )
 
     lab.set_phase("events")
     player = EventPlayer(lab, timeout=timeout, progress=progress)
@@ -264,7 +276,16 @@ def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
         console.print(f"[bold]event {r.index + 1}[/bold]: {r.description}")
         for line in timeline_lines(r, limit=None if timeline else 40):
             console.print(line, markup=False, highlight=False)
-        if r.convergence is not None and not r.convergence.converged:
+        histories = metric_histories(r)
+        if histories:
+            console.print("  metric history (routes that changed 3 times or more):")
+            for line in histories:
+                console.print("  " + line, markup=False, highlight=False)
+        if r.superseded:
+            console.print(
+                "  [yellow]not converged when the next event was due (the script moves on)[/yellow]"
+            )
+        elif r.convergence is not None and not r.convergence.converged:
             print_tables(console, r.convergence.verdicts, only_failures=True)
             for f in r.convergence.failures:
                 console.print(f"  [red]x[/red] {f}")

@@ -91,10 +91,15 @@ class EventResult:
     probes: list[ProbeResult] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    #: the next event was due (``wait`` without ``after: converged``) before this one converged:
+    #: shown, but not a failure, since the script itself cut the wait short
+    superseded: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.error and self.convergence is not None and self.convergence.converged
+        if self.error or self.convergence is None:
+            return False
+        return self.convergence.converged or self.superseded
 
     def to_json(self) -> dict[str, Any]:
         conv = self.convergence
@@ -114,6 +119,7 @@ class EventResult:
             "probes": [p.to_json() for p in self.probes],
             "timeline": self.timeline,
             "error": self.error,
+            "superseded": self.superseded,
         }
 
 
@@ -264,9 +270,12 @@ class EventPlayer:
             lid, _ = self._link_id(args["link"])
             link = next(x for x in world.topo.links if x.id == lid)
             imp = _impairment(args, link.impairment)
-            lab.plumbing.set_impairment(lid, imp)
-            world.topo = _replace_link(world.topo, lid, impairment=imp)
-            return f"impair link {lid}: {_fmt_imp(imp)}"
+            who = args.get("from")
+            lab.plumbing.set_impairment(lid, imp, from_node=who)
+            if who is None:
+                world.topo = _replace_link(world.topo, lid, impairment=imp)
+                return f"impair link {lid} ({_ref(args['link'])}): {_fmt_imp(imp)}"
+            return f"impair link {lid}, frames sent by {who} only: {_fmt_imp(imp)}"
         if a in ("crash", "stop", "restart", "start"):
             names = args if isinstance(args, list) else [args]
             for n in names:
@@ -300,19 +309,28 @@ class EventPlayer:
     # --- playing ---------------------------------------------------------------------------
 
     def play_all(self, events: tuple[EventSpec, ...], converged_at: float) -> list[EventResult]:
+        """Play the script. Events with neither ``wait`` nor ``after`` join the previous one: they are
+        applied together and measured as one step (a simultaneous failure of two links, say)."""
+        groups: list[list[EventSpec]] = []
+        for spec in events:
+            if groups and spec.wait == 0 and spec.after is None:
+                groups[-1].append(spec)
+            else:
+                groups.append([spec])
         prev_applied = prev_converged = converged_at
-        for i, spec in enumerate(events):
-            base = prev_converged if spec.after == "converged" else prev_applied
-            due = base + spec.wait
-            self._sleep_until(due)
-            nxt = events[i + 1] if i + 1 < len(events) else None
-            res = self.play(i, spec, next_spec=nxt)
+        for i, group in enumerate(groups):
+            first = group[0]
+            base = prev_converged if first.after == "converged" else prev_applied
+            self._sleep_until(base + first.wait)
+            nxt = groups[i + 1][0] if i + 1 < len(groups) else None
+            res = self.play(i, group, next_spec=nxt)
             self.results.append(res)
             prev_applied = res.applied_at
             conv = res.convergence
-            prev_converged = (conv.last_change or res.applied_at) if conv and conv.converged else time.time()
             if conv and conv.converged:
-                prev_converged = max(prev_converged, res.applied_at)
+                prev_converged = max(conv.last_change or res.applied_at, res.applied_at)
+            else:
+                prev_converged = time.time()
         return self.results
 
     def _sleep_until(self, due: float) -> None:
@@ -323,25 +341,34 @@ class EventPlayer:
             self.lab.check_alive()
             time.sleep(min(left, 0.2))
 
-    def play(self, index: int, spec: EventSpec, next_spec: EventSpec | None = None) -> EventResult:
+    def play(
+        self, index: int, specs: EventSpec | list[EventSpec], next_spec: EventSpec | None = None
+    ) -> EventResult:
+        group = specs if isinstance(specs, list) else [specs]
+        spec = group[0]
         self._mark_logs()
         before = self._counters()
         probes = Probes(self.lab, self._probe_pairs())
         probes.start()
         applied = time.time()
+        descs = []
         try:
-            desc = self.apply(spec)
+            for sp in group:
+                descs.append(self.apply(sp))
         except (EventError, KeyError, OSError) as e:
             probes.stop()
-            return EventResult(index, spec, f"{spec.action} {_ref(spec.args)}", applied, error=str(e))
+            return EventResult(index, spec, f"{sp.action} {_ref(sp.args)}", applied, error=str(e))
+        desc = "; ".join(descs)
         self.progress(f"event {index + 1}: {desc}")
         budget = self.timeout
         if next_spec is not None and next_spec.after != "converged":
             budget = max(0.5, next_spec.wait)
         res = EventResult(index, spec, desc, applied)
+        timed_next = next_spec is not None and next_spec.after != "converged"
         res.convergence = wait_converged(
             self.lab, self.world.expected(), since=applied, timeout=budget, skip=self.world.down_nodes
         )
+        res.superseded = timed_next and not res.convergence.converged
         res.probes = probes.stop()
         res.timeline = self._collect_timeline(applied)
         ribs = [e for e in res.timeline if e["kind"] == "rib"]

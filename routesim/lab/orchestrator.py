@@ -170,6 +170,8 @@ class Lab:
     seed: int = 0
     emulation: str = "auto"
     keep: bool = False
+    capture_dir: str | None = None
+    captures: Any = None
     names: LabNames = field(init=False)
     nodes: dict[str, NodeHandle] = field(default_factory=dict)
     plumbing: Plumbing | None = None
@@ -226,6 +228,11 @@ class Lab:
             )
         for node in self.topo.nodes:
             self.nodes[node.name] = NodeHandle(node.name, node.kind, self.names.netns(node.name))
+        if self.capture_dir:
+            from routesim.lab.capture import start_captures
+
+            self.captures = start_captures(self, self.capture_dir)
+            self.progress(f"capturing {len(self.captures.procs)} links into {self.capture_dir}")
         self.set_phase("starting")
         self._start_routesim()
         self._start_external()
@@ -437,6 +444,8 @@ class Lab:
                     pass
         if self.zygote is not None:
             self.zygote.close()
+        if self.captures is not None:
+            self.captures.stop()
         if self.plumbing is not None:
             try:
                 self.plumbing.stop_emulator()

@@ -177,16 +177,23 @@ class Plumbing:
         """Unplug/replug one LAN member: its bridge port goes down, the member sees NO-CARRIER."""
         self._set_state(self.names.switch_netns, self.lan_ports[(lan, node)], up)
 
-    def set_impairment(self, link_id: str, imp: Impairment) -> None:
-        """Change a link's impairment at run time (both directions)."""
+    def set_impairment(self, link_id: str, imp: Impairment, *, from_node: str | None = None) -> None:
+        """Change a link's impairment at run time: both directions, or only what ``from_node`` sends."""
         link = self._links[link_id]
+        direction = "both"
+        if from_node is not None:
+            direction = "a>b" if from_node == link.a.node else "b>a"
         if link_id in self.emulated:
-            self.emulated[link_id].impairment = imp
+            if direction == "both":
+                self.emulated[link_id].impairment = imp
             if self.emulator_control is not None:
                 emulator_request(
-                    self.emulator_control, {"cmd": "set", "link": link_id, **impairment_dict(imp)}
+                    self.emulator_control,
+                    {"cmd": "set", "link": link_id, "direction": direction, **impairment_dict(imp)},
                 )
             return
+        if direction != "both":
+            raise PlumbingError(f"link {link_id}: one-direction impairments need the userspace emulator")
         if self.emulator_kind == "netem" or kernel_has_netem():
             for ep in (link.a, link.b):
                 _apply_netem(self.names.netns(ep.node), ep.iface, imp)

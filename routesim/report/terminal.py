@@ -142,6 +142,8 @@ def events_table(results) -> Table:
             verdict = f"[red]error: {r.error}[/red]"
         elif r.convergence and r.convergence.converged:
             verdict = "[green]ok[/green]"
+        elif r.superseded:
+            verdict = "[yellow]next event came first[/yellow]"
         else:
             verdict = f"[red]{r.convergence.reason if r.convergence else 'not checked'}[/red]"
         conv = f"{r.convergence_seconds:.3f} s" if r.convergence_seconds is not None else "-"
@@ -156,3 +158,25 @@ def events_table(results) -> Table:
             verdict,
         )
     return t
+
+
+def metric_histories(result, min_changes: int = 3) -> list[str]:
+    """Per router and prefix that changed at least ``min_changes`` times after an event: the
+    sequence of metrics with the time of each change (count-to-infinity reads at a glance)."""
+    hist: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for e in result.timeline:
+        if e["kind"] != "rib":
+            continue
+        key = (e["node"], e["prefix"])
+        if key not in hist:
+            old = e.get("old")
+            hist[key] = [(0.0, str(old["metric"]) if old else "-")]
+        new = e.get("new")
+        hist[key].append((e["t"] - result.applied_at, str(new["metric"]) if new else "unreachable"))
+    lines = []
+    for (node, prefix), steps in sorted(hist.items()):
+        if len(steps) - 1 < min_changes:
+            continue
+        seq = " -> ".join(f"{m}" if t == 0.0 else f"{m} (+{t:.2f}s)" for t, m in steps)
+        lines.append(f"{node:<8} {prefix:<18} {seq}")
+    return lines

@@ -1294,8 +1294,14 @@ class _Loader:
                 else:
                     self.parse((*path, "cost"), parse_int, c, 1, MAX_COST, "cost")
             else:
-                self.check_keys(path, m, ("link", *IMPAIR_KEYS), action)
+                self.check_keys(path, m, ("link", "from", *IMPAIR_KEYS), action)
                 self.parse_impairment(path, m)
+                if "from" in m:
+                    # one direction only: the frames that node sends on the link
+                    who = self.node_ref((*path, "from"), m["from"])
+                    ref = m.get("link")
+                    if who and isinstance(ref, list) and who not in ref:
+                        self.err((*path, "from"), f"'{who}' is not an end of link {ref}")
         elif action in ("crash", "restart", "stop", "start"):
             names = args if isinstance(args, list) else [args]
             for j, n in enumerate(names):
