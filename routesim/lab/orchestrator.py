@@ -170,6 +170,7 @@ class Lab:
     seed: int = 0
     emulation: str = "auto"
     keep: bool = False
+    mode: str = "netns"  # netns | loopback (see routesim.lab.loopback)
     capture_dir: str | None = None
     captures: Any = None
     names: LabNames = field(init=False)
@@ -212,8 +213,13 @@ class Lab:
         if status == "stale" or self.names.list_netns():
             self.progress(f"removing stale lab {self.names.lab}")
             teardown(self.names.lab, self.names)
-        self.state = LabState.create(self.names, topology_path=self.topo.source, topology_name=self.topo.name)
+        self.state = LabState.create(
+            self.names, topology_path=self.topo.source, topology_name=self.topo.name, mode=self.mode
+        )
         self.set_phase("building")
+        if self.mode == "loopback":
+            self._up_loopback(ready_timeout)
+            return
         self.progress(
             f"building network: {len(self.topo.nodes)} nodes, {len(self.topo.links)} links, {len(self.topo.lans)} LANs"
         )
@@ -243,6 +249,61 @@ class Lab:
             f"all {len(self.topo.routers)} routers ready in {self.ready_at - self.started_at:.2f} s"
         )
 
+    def _up_loopback(self, ready_timeout: float) -> None:
+        others = [n.name for n in self.topo.routers if n.kind is not NodeKind.ROUTESIM]
+        if others:
+            raise LabError(f"loopback mode runs routesim routers only; not: {', '.join(others)}")
+        unsupported = [n.name for n in self.topo.routers if n.protocol("ospf") is not None]
+        if unsupported:
+            raise LabError(f"loopback mode has no OSPF (raw IP sockets): {', '.join(unsupported)}")
+        self.progress("loopback mode: no namespaces, routers on 127.x addresses, no kernel FIB, no hosts")
+        for node in self.topo.nodes:
+            self.nodes[node.name] = NodeHandle(node.name, node.kind, "")
+        self.set_phase("starting")
+        self._start_routesim()
+        self._wait_ready(ready_timeout)
+        self.set_phase("running")
+        self.ready_at = time.time()
+        self.progress(
+            f"all {len(self.topo.routers)} routers ready in {self.ready_at - self.started_at:.2f} s"
+        )
+
+    def set_link_state(self, link_id: str, up: bool) -> None:
+        """Fail or restore a link: carrier in a namespace lab, both routers told in loopback mode."""
+        if self.mode != "loopback":
+            assert self.plumbing is not None
+            self.plumbing.set_link_state(link_id, up)
+            return
+        link = next(lk for lk in self.topo.links if lk.id == link_id)
+        for ep in (link.a, link.b):
+            h = self.nodes[ep.node]
+            if h.control and h.exit_status is None:
+                query(h.control, "iface_up" if up else "iface_down", interface=ep.iface)
+
+    def set_impairment(self, link_id: str, imp, *, from_node: str | None = None) -> None:
+        """Change a link's delay/loss: the link emulator, or in loopback mode the routers' sending side."""
+        if self.mode != "loopback":
+            assert self.plumbing is not None
+            self.plumbing.set_impairment(link_id, imp, from_node=from_node)
+            return
+        link = next(lk for lk in self.topo.links if lk.id == link_id)
+        for ep in (link.a, link.b):
+            if from_node is not None and ep.node != from_node:
+                continue
+            h = self.nodes[ep.node]
+            if h.control and h.exit_status is None:
+                query(h.control, "impair", interface=ep.iface, loss=imp.loss, delay=imp.delay)
+
+    def set_lan_member_state(self, lan: str, node: str, up: bool) -> None:
+        if self.mode != "loopback":
+            assert self.plumbing is not None
+            self.plumbing.set_lan_member_state(lan, node, up)
+            return
+        member = next(m for la in self.topo.lans if la.name == lan for m in la.members if m.node == node)
+        h = self.nodes[node]
+        if h.control and h.exit_status is None:
+            query(h.control, "iface_up" if up else "iface_down", interface=member.iface)
+
     def _start_routesim(self) -> None:
         routers = [n for n in self.topo.routers if n.kind is NodeKind.ROUTESIM]
         if not routers:
@@ -253,7 +314,7 @@ class Lab:
         for node in routers:
             ndir = self.state_dir / "nodes" / node.name
             ndir.mkdir(parents=True, exist_ok=True)
-            cfg = router_config(node, self.topo, self.state_dir, seed=self.seed)
+            cfg = router_config(node, self.topo, self.state_dir, seed=self.seed, mode=self.mode)
             cfg.save(ndir / "router.json")
             h = self.nodes[node.name]
             h.control, h.log = cfg.control, str(ndir / "router.log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from routesim.lab.loopback import PORTS, loopback_plan, neighbours
 from routesim.rib.sources import StaticSpec
 from routesim.router.config import IfaceConf, RouterConfig
 from routesim.topology.model import Node, Topology
@@ -40,18 +41,22 @@ def rip_section(node: Node) -> dict[str, Any] | None:
     return {"interfaces": ifaces, "redistribute": list(rip.redistribute)}
 
 
-def router_config(node: Node, topo: Topology, state_dir: Path, *, seed: int = 0) -> RouterConfig:
+def router_config(
+    node: Node, topo: Topology, state_dir: Path, *, seed: int = 0, mode: str = "netns"
+) -> RouterConfig:
+    """The router's JSON config; ``mode="loopback"`` adds 127.x binds, peers and the port mapping."""
     protocols: dict[str, Any] = {}
     rip = rip_section(node)
     if rip is not None:
         protocols["rip"] = rip
     ndir = state_dir / "nodes" / node.name
+    plan = loopback_plan(topo) if mode == "loopback" else None
     assert node.router_id is not None
     return RouterConfig(
         node=node.name,
         router_id=node.router_id,
         loopback=node.loopback,
-        interfaces=tuple(IfaceConf(i.name, i.address, i.cost, str(i.kind)) for i in node.interfaces),
+        interfaces=tuple(_iface(topo, node, i, plan) for i in node.interfaces),
         static=tuple(
             StaticSpec(
                 s.prefix,
@@ -68,4 +73,16 @@ def router_config(node: Node, topo: Topology, state_dir: Path, *, seed: int = 0)
         control=str(ndir / "control.sock"),
         event_log=str(ndir / "events.jsonl"),
         seed=seed,
+        mode=mode,
+        install_fib=mode != "loopback",
+        ports=dict(PORTS) if mode == "loopback" else {},
     )
+
+
+def _iface(topo: Topology, node: Node, i, plan) -> IfaceConf:
+    if plan is None:
+        return IfaceConf(i.name, i.address, i.cost, str(i.kind))
+    peers = tuple(
+        (topo.node(n).iface(f).address.ip, plan[(n, f)]) for n, f in neighbours(topo, node.name, i.name)
+    )
+    return IfaceConf(i.name, i.address, i.cost, str(i.kind), plan[(node.name, i.name)], peers)

@@ -22,6 +22,10 @@ class IfaceConf:
     address: IPv4Interface
     cost: int = 1
     kind: str = "p2p"
+    #: loopback mode: the 127.x address this interface binds, and its neighbours on the segment
+    #: as (model address, 127.x address) pairs
+    bind: IPv4Address | None = None
+    peers: tuple[tuple[IPv4Address, IPv4Address], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,14 @@ class RouterConfig:
             "router_id": str(self.router_id),
             "loopback": str(self.loopback) if self.loopback else None,
             "interfaces": [
-                {"name": i.name, "address": str(i.address), "cost": i.cost, "kind": i.kind}
+                {
+                    "name": i.name,
+                    "address": str(i.address),
+                    "cost": i.cost,
+                    "kind": i.kind,
+                    "bind": str(i.bind) if i.bind else None,
+                    "peers": [[str(m), str(b)] for m, b in i.peers],
+                }
                 for i in self.interfaces
             ],
             "static": [
@@ -78,7 +89,14 @@ class RouterConfig:
             router_id=IPv4Address(d["router_id"]),
             loopback=IPv4Interface(d["loopback"]) if d.get("loopback") else None,
             interfaces=tuple(
-                IfaceConf(i["name"], IPv4Interface(i["address"]), i.get("cost", 1), i.get("kind", "p2p"))
+                IfaceConf(
+                    i["name"],
+                    IPv4Interface(i["address"]),
+                    i.get("cost", 1),
+                    i.get("kind", "p2p"),
+                    IPv4Address(i["bind"]) if i.get("bind") else None,
+                    tuple((IPv4Address(m), IPv4Address(b)) for m, b in i.get("peers", ())),
+                )
                 for i in d["interfaces"]
             ),
             static=tuple(

@@ -17,7 +17,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Requests that change the router (everything else only reads the inspection model).
-COMMANDS = frozenset({"static_add", "static_remove"})
+COMMANDS = frozenset({"static_add", "static_remove", "iface_down", "iface_up", "impair"})
 
 
 class ControlServer:

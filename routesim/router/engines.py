@@ -49,6 +49,7 @@ def _rip(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tupl
         interfaces=tuple(ifaces),
         timers=timers,
         redistribute=frozenset(RouteProtocol(p) for p in section.get("redistribute", ())),
+        port=int(cfg.ports.get("rip", 520)),
     )
     return RipEngine(config, rng), "udp-rip"
 

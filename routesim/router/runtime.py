@@ -97,7 +97,10 @@ class Router:
             self._loop.add_signal_handler(sig, self._stop.set)
         control = ControlServer(self.cfg.control, self) if self.cfg.control else None
         try:
-            await self._start_netlink()
+            if self.cfg.mode == "loopback":
+                self.iface_up = {i.name: True for i in self.cfg.interfaces}
+            else:
+                await self._start_netlink()
             self._refresh_connected()
             if control:
                 await control.start()
@@ -314,7 +317,7 @@ class Router:
     # --- transports ------------------------------------------------------------------------
 
     async def _start_transports(self) -> None:
-        from routesim.router.udp import UdpPort, open_rip_socket
+        from routesim.router.udp import LoopbackUdpPort, UdpPort, open_rip_socket
 
         for name, transport in self.transports.items():
             if transport != "udp-rip":
@@ -324,6 +327,12 @@ class Router:
             port_no = int(self.cfg.ports.get("rip", 520))
             for iface in section.get("interfaces", []):
                 conf = next(c for c in self.cfg.interfaces if c.name == iface["name"])
+                if self.cfg.mode == "loopback":
+                    assert conf.bind is not None
+                    port = LoopbackUdpPort(conf.name, conf.bind, port_no, conf.peers, self._udp_deliver(name))
+                    await port.start()
+                    self._udp[conf.name] = port
+                    continue
                 idx = self.ifindex(conf.name)
                 if idx is None:
                     raise RuntimeError(f"{self.cfg.node}: interface {conf.name} not found")
@@ -353,6 +362,28 @@ class Router:
 
         from routesim.rib.sources import StaticSpec
 
+        if q in ("iface_down", "iface_up"):
+            # loopback mode has no carrier: a link failure is told to both ends of the link
+            iface, up = args["interface"], q == "iface_up"
+            if self.iface_up.get(iface) != up:
+                self.iface_up[iface] = up
+                port = self._udp.get(iface)
+                if port is not None and hasattr(port, "up"):
+                    port.up = up
+                self.events.add("iface", self.now(), interface=iface, state="up" if up else "down")
+                self._refresh_connected()
+                for name, engine in self.engines.items():
+                    ev = InterfaceUp(iface) if up else InterfaceDown(iface)
+                    self._perform(name, engine.handle(ev, self.now()))
+                self._offer_rib()
+            return {"interface": iface, "up": up}
+        if q == "impair":
+            port = self._udp.get(args["interface"])
+            if port is None or not hasattr(port, "loss"):
+                raise KeyError(f"no loopback-mode port on {args['interface']}")
+            port.loss = float(args.get("loss", port.loss))
+            port.delay = float(args.get("delay", port.delay))
+            return {"interface": args["interface"], "loss": port.loss, "delay": port.delay}
         if q in ("static_add", "static_remove"):
             prefix = IPv4Network(args["prefix"])
             statics = [s for s in self.cfg.static if s.prefix != prefix]

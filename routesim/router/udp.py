@@ -91,3 +91,64 @@ class UdpPort:
             self._stream.close()
         else:
             self._sock.close()
+
+
+class LoopbackUdpPort(UdpPort):
+    """Loopback mode: one interface's socket on its 127.x address; model addresses at the edge.
+
+    Multicast sends become unicast to every neighbour of the segment; a datagram from a
+    neighbour's 127.x address is delivered as coming from its model address; anything else is
+    dropped (and counted), like a packet from off-link.
+    """
+
+    def __init__(
+        self,
+        iface: str,
+        bind: IPv4Address,
+        port: int,
+        peers: tuple[tuple[IPv4Address, IPv4Address], ...],
+        deliver: Callable[[str, IPv4Address, int, bytes], None],
+    ) -> None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((str(bind), port))
+        s.setblocking(False)
+        super().__init__(iface, s, self._from_loopback, set())
+        self._inner = deliver
+        self._port = port
+        self._to_loop = {m: b for m, b in peers}
+        self._to_model = {b: m for m, b in peers}
+        self.up = True
+        self.foreign = 0
+        #: loopback mode's link emulation, applied to what this interface sends
+        self.loss = 0.0
+        self.delay = 0.0
+        self.dropped = 0
+        import random
+
+        self._rng = random.Random(f"{iface}:{bind}")
+
+    def _from_loopback(self, iface: str, src: IPv4Address, port: int, data: bytes) -> None:
+        model = self._to_model.get(src)
+        if model is None or not self.up:
+            self.foreign += 1
+            return
+        self._inner(iface, model, port, data)
+
+    def send(self, data: bytes, dst: IPv4Address, port: int) -> None:
+        if not self.up:
+            self.send_errors += 1
+            return
+        targets = list(self._to_loop.values()) if dst.is_multicast else [self._to_loop.get(dst)]
+        for t in targets:
+            if t is None:
+                self.send_errors += 1
+                continue
+            if self.loss and self._rng.random() < self.loss:
+                self.dropped += 1
+                continue
+            out_port = self._port if port == 520 else port
+            if self.delay:
+                asyncio.get_running_loop().call_later(self.delay, UdpPort.send, self, data, t, out_port)
+            else:
+                super().send(data, t, out_port)
