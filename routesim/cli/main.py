@@ -383,9 +383,22 @@ def list_() -> None:
     labs = list_labs()
     if not labs:
         console.print("no labs")
+    from routesim.lab.names import LabNames
+    from routesim.lab.orchestrator import kept_and_alive
+
     for info in labs:
+        status = info.status
+        phase = ""
+        try:
+            names = LabNames(info.name)
+            if status != "live" and kept_and_alive(names):
+                status = "kept"
+            if (names.state_dir / "phase").exists():
+                phase = (names.state_dir / "phase").read_text().strip()
+        except (ValueError, OSError):
+            pass
         console.print(
-            f"{info.name:20} {info.status:6} {len(info.netns):3} namespaces  {info.topology_path or ''}"
+            f"{info.name:20} {status:6} {len(info.netns):3} namespaces  {phase:14} {info.topology_path or ''}"
         )
 
 

@@ -41,6 +41,56 @@ def rip_section(node: Node) -> dict[str, Any] | None:
     return {"interfaces": ifaces, "redistribute": list(rip.redistribute)}
 
 
+def ospf_section(node: Node) -> dict[str, Any] | None:
+    """The ``ospf`` part of a router config from the node's typed OSPF settings.
+
+    The loopback is added as a passive interface ``lo`` (a host route of cost 0, RFC 2328 §9.1)
+    in the settings' ``loopback_area``.
+    """
+    ospf = node.protocol("ospf")
+    if ospf is None:
+        return None
+    auth = ospf.auth
+    auth_json = {"mode": auth.mode, "key": auth.key, "key_id": auth.key_id} if auth else None
+    ifaces = []
+    for i in ospf.interfaces:
+        iface = node.iface(i.name)
+        ifaces.append(
+            {
+                "name": i.name,
+                "address": str(iface.address),
+                "area": str(i.area),
+                "cost": i.cost,
+                "network_type": i.network_type,
+                "priority": i.priority,
+                "hello": i.hello,
+                "dead": i.dead,
+                "retransmit": i.retransmit,
+                "transmit_delay": i.transmit_delay,
+                "passive": i.passive,
+                "auth": auth_json,
+                "mtu": iface.mtu,
+            }
+        )
+    if node.loopback is not None:
+        ifaces.append(
+            {
+                "name": "lo",
+                "address": str(node.loopback),
+                "area": str(ospf.loopback_area),
+                "cost": 0,
+                "network_type": "broadcast",
+                "passive": True,
+            }
+        )
+    return {
+        "interfaces": ifaces,
+        "redistribute": list(ospf.redistribute),
+        "external_metric_type": ospf.external_metric_type,
+        "external_metric": ospf.external_metric,
+    }
+
+
 def router_config(
     node: Node, topo: Topology, state_dir: Path, *, seed: int = 0, mode: str = "netns"
 ) -> RouterConfig:
@@ -49,6 +99,9 @@ def router_config(
     rip = rip_section(node)
     if rip is not None:
         protocols["rip"] = rip
+    ospf = ospf_section(node)
+    if ospf is not None:
+        protocols["ospf"] = ospf
     ndir = state_dir / "nodes" / node.name
     plan = loopback_plan(topo) if mode == "loopback" else None
     assert node.router_id is not None

@@ -54,7 +54,47 @@ def _rip(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tupl
     return RipEngine(config, rng), "udp-rip"
 
 
-FACTORIES: dict[str, Factory] = {"rip": _rip}
+def _ospf(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tuple[Engine, str]:
+    from routesim.proto.ospf.config import OspfAuth, OspfConfig, OspfInterface, OspfTimers
+    from routesim.proto.ospf.engine import OspfEngine
+
+    t = cfg.timers
+    ifaces = []
+    for i in section.get("interfaces", []):
+        auth = i.get("auth")
+        ifaces.append(
+            OspfInterface(
+                name=i["name"],
+                address=IPv4Interface(i["address"]),
+                area=IPv4Address(i.get("area", "0.0.0.0")),
+                cost=int(i.get("cost", 1)),
+                network_type=i.get("network_type", "broadcast"),
+                priority=int(i.get("priority", 1)),
+                hello_interval=int(i.get("hello", t.get("ospf_hello", 10))),
+                dead_interval=int(i.get("dead", t.get("ospf_dead", 40))),
+                retransmit_interval=float(i.get("retransmit", t.get("ospf_retransmit", 5.0))),
+                transmit_delay=int(i.get("transmit_delay", t.get("ospf_transmit_delay", 1))),
+                passive=bool(i.get("passive", False)),
+                auth=OspfAuth(auth["mode"], auth["key"], auth.get("key_id", 1)) if auth else None,
+                mtu=int(i.get("mtu", 1500)),
+            )
+        )
+    config = OspfConfig(
+        router_id=cfg.router_id,
+        interfaces=tuple(ifaces),
+        timers=OspfTimers(
+            spf_delay=t.get("ospf_spf_delay", 1.0),
+            min_ls_interval=t.get("ospf_min_ls_interval", 5.0),
+            min_ls_arrival=t.get("ospf_min_ls_arrival", 1.0),
+        ),
+        redistribute=frozenset(RouteProtocol(p) for p in section.get("redistribute", ())),
+        external_metric_type=int(section.get("external_metric_type", 2)),
+        external_metric=int(section.get("external_metric", 20)),
+    )
+    return OspfEngine(config, rng), "raw-ospf"
+
+
+FACTORIES: dict[str, Factory] = {"rip": _rip, "ospf": _ospf}
 
 
 def build_engines(cfg: RouterConfig) -> list[tuple[Engine, str]]:

@@ -77,6 +77,7 @@ class Router:
         self._fib_task: asyncio.Future | None = None
         self._fib_dirty = False
         self._udp: dict[str, Any] = {}
+        self._raw: dict[str, Any] = {}
         self._stop = asyncio.Event()
         self.iface_up: dict[str, bool] = {}
         self.started_at = time.time()
@@ -129,7 +130,7 @@ class Router:
         for h in self._timers.values():
             h.cancel()
         self._timers.clear()
-        for port in self._udp.values():
+        for port in [*self._udp.values(), *self._raw.values()]:
             port.close()
         if control:
             await control.close()
@@ -303,6 +304,10 @@ class Router:
                     new=a.new,
                     reason=a.reason,
                 )
+            elif type(a).__name__ in ("JoinGroup", "LeaveGroup"):
+                port = self._raw.get(a.iface)
+                if port is not None:
+                    (port.join if type(a).__name__ == "JoinGroup" else port.leave)(a.group)
             elif isinstance(a, Log):
                 self.events.add(
                     "log", self.now(), protocol=name, level=a.level, message=a.message, **dict(a.fields)
@@ -320,6 +325,8 @@ class Router:
         from routesim.router.udp import LoopbackUdpPort, UdpPort, open_rip_socket
 
         for name, transport in self.transports.items():
+            if transport == "raw-ospf":
+                self._start_raw(name)
             if transport != "udp-rip":
                 continue
             own = {i.address.ip for i in self.cfg.interfaces}
@@ -341,6 +348,26 @@ class Router:
                 await port.start()
                 self._udp[conf.name] = port
 
+    def _start_raw(self, name: str) -> None:
+        from routesim.router.raw import RawPort
+
+        for iface in self.cfg.protocols.get(name, {}).get("interfaces", []):
+            if iface.get("passive") or iface["name"] == "lo":
+                continue
+            conf = next(c for c in self.cfg.interfaces if c.name == iface["name"])
+            idx = self.ifindex(conf.name)
+            if idx is None:
+                raise RuntimeError(f"{self.cfg.node}: interface {conf.name} not found")
+            port = RawPort(conf.name, idx, conf.address, self._raw_deliver(name))
+            port.start()
+            self._raw[conf.name] = port
+
+    def _raw_deliver(self, name: str):
+        def deliver(iface: str, src: IPv4Address, dst: IPv4Address, data: bytes, ttl: int) -> None:
+            self.feed(name, PacketIn(iface=iface, src=src, data=data, dst=dst, ttl=ttl))
+
+        return deliver
+
     def _udp_deliver(self, name: str):
         def deliver(iface: str, src: IPv4Address, port: int, data: bytes) -> None:
             self.feed(name, PacketIn(iface=iface, src=src, data=data, src_port=port))
@@ -348,6 +375,11 @@ class Router:
         return deliver
 
     def _send(self, name: str, a: Send) -> None:
+        if self.transports.get(name) == "raw-ospf":
+            port = self._raw.get(a.iface or "")
+            if port is not None and a.dst is not None:
+                port.send(a.data, a.dst)
+            return
         if self.transports.get(name) == "udp-rip":
             port = self._udp.get(a.iface or "")
             if port is not None and a.dst is not None:

@@ -65,7 +65,9 @@ class OspfInterface:
     def __post_init__(self) -> None:
         if self.network_type not in ("broadcast", "point-to-point"):
             raise ValueError(f"{self.name}: unknown network type {self.network_type!r}")
-        if not 1 <= self.cost <= 0xFFFF:
+        # §C.3: 1..65535; a loopback (passive /32) is advertised as a host route of cost 0 (§9.1)
+        low = 0 if self.passive and self.address.network.prefixlen == 32 else 1
+        if not low <= self.cost <= 0xFFFF:
             raise ValueError(f"{self.name}: interface output cost must be 1..65535 (§C.3)")
         if not 0 <= self.priority <= 255:
             raise ValueError(f"{self.name}: router priority is one octet")
