@@ -17,6 +17,7 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -429,6 +430,30 @@ def down(lab_name: str | None, all_labs: bool) -> None:
         console.print(report.summary())
         if report.errors:
             raise SystemExit(EXIT_LAB)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--tolerance", default=0.5, show_default=True, help="Relative slow-down that counts as a regression."
+)
+@click.option("--abs", "abs_s", default=0.5, show_default=True, help="...and by at least this many seconds.")
+def diff(old: str, new: str, tolerance: float, abs_s: float) -> None:
+    """Compare two --json reports: convergence times, tables, verdicts (exit 1 on regression)."""
+    from routesim.report.diff import diff_reports
+
+    try:
+        a, b = json.loads(Path(old).read_text()), json.loads(Path(new).read_text())
+    except ValueError as e:
+        err_console.print(f"[red]error:[/red] not a routesim report: {e}")
+        raise SystemExit(EXIT_INPUT) from None
+    result = diff_reports(a, b, tolerance=tolerance, abs_s=abs_s)
+    for line in result.lines:
+        style = "red" if line.startswith("REGRESSION") else None
+        console.print(line, style=style, markup=False)
+    console.print(f"{result.regressions} regressions")
+    raise SystemExit(EXIT_FAILED if result.regressions else EXIT_OK)
 
 
 def main() -> None:
