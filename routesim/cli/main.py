@@ -119,8 +119,11 @@ def _require_root() -> None:
     show_default=True,
     help="netns: namespaces, kernel FIBs, hosts. loopback: no root or namespaces; routers on 127.x (RIP, BGP).",
 )
+@click.option(
+    "--plot", "plot_dir", type=click.Path(file_okay=False), help="Write timeline and topology plots here."
+)
 def run(
-    topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline, capture_dir, mode
+    topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline, capture_dir, mode, plot_dir
 ) -> None:
     """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
     topo = _load(topology)
@@ -138,6 +141,7 @@ def run(
         timeline=timeline,
         capture_dir=capture_dir,
         mode=mode,
+        plot_dir=plot_dir,
     )
     raise SystemExit(code)
 
@@ -155,6 +159,7 @@ def run_lab(
     timeline=False,
     capture_dir=None,
     mode="netns",
+    plot_dir=None,
 ) -> int:
     from routesim.lab.convergence import wait_converged
     from routesim.lab.orchestrator import Lab, LabError
@@ -239,6 +244,9 @@ def run_lab(
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         if topo.events:
             code = max(code, _play_events(lab, topo, report, timeout, timeline, progress))
+        if plot_dir:
+            written = _plots(topo, report, plot_dir, lab)
+            progress(f"{len(written)} plots written to {plot_dir}")
     except LabBusy as e:
         err_console.print(f"[red]error:[/red] {e}")
         lab = None
@@ -291,6 +299,7 @@ def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
     lab.set_phase("events")
     player = EventPlayer(lab, timeout=timeout, progress=progress)
     results = player.play_all(topo.events, converged_at=time.time())
+    lab.event_results = results
     for r in results:
         console.print(f"[bold]event {r.index + 1}[/bold]: {r.description}")
         for line in timeline_lines(r, limit=None if timeline else 40):
@@ -320,6 +329,17 @@ def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
         console.print(reach_table(after))
         report["expect_after_events"] = [x.to_json() for x in after]
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _plots(topo, report, plot_dir, lab) -> list[Path]:
+    from routesim.report.plot import plot_event, plot_topology
+
+    d = Path(plot_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    written = plot_topology(topo, report.get("expect", []), d)
+    for r in getattr(lab, "event_results", []):
+        written += plot_event(r, d)
+    return written
 
 
 def _attach(lab_name: str | None):
