@@ -378,6 +378,53 @@ def show(node: str, what: str, lab_name: str | None, as_json: bool) -> None:
         render_show(console, node, what, data)
 
 
+@cli.command()
+@click.argument("event_yaml")
+@click.option("--lab", "lab_name", help="Lab name (default: the only running lab).")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for convergence.")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the event's result as JSON."
+)
+def event(event_yaml: str, lab_name: str | None, timeout: float, json_path: str | None) -> None:
+    """Play one event on a kept lab, e.g. routesim event '{link_down: [r1, r3]}'.
+
+    The event takes the same form as an entry of the topology's events: list; the lab then waits
+    for convergence against the oracle of the changed topology and reports like run does.
+    """
+    import yaml
+
+    from routesim.lab.events import EventPlayer, load_history, save_history
+    from routesim.report.terminal import events_table, metric_histories, timeline_lines
+    from routesim.topology import load_topology_text
+
+    lab = _attach(lab_name)
+    try:
+        entry = yaml.safe_load(event_yaml)
+        doc = yaml.safe_load(Path(lab.topo.source).read_text())
+        doc["events"] = [entry]
+        spec = load_topology_text(yaml.safe_dump(doc), filename=f"<event> ({lab.topo.source})").events[0]
+    except TopologyError as e:
+        err_console.print("[red]error:[/red] invalid event:")
+        err_console.print(str(e), markup=False)
+        raise SystemExit(EXIT_INPUT) from None
+    except (yaml.YAMLError, AttributeError, TypeError) as e:
+        err_console.print(f"[red]error:[/red] an event is a YAML mapping like '{{link_down: [r1, r2]}}': {e}")
+        raise SystemExit(EXIT_INPUT) from None
+    player = EventPlayer(lab, timeout=timeout, progress=lambda m: console.print(m))
+    history = load_history(player)
+    result = player.play(len(history), spec)
+    history.append({"action": spec.action, "args": spec.args})
+    save_history(player, history)
+    for line in timeline_lines(result, limit=None):
+        console.print(line, markup=False, highlight=False)
+    for line in metric_histories(result):
+        console.print("  " + line, markup=False, highlight=False)
+    console.print(events_table([result]))
+    if json_path:
+        Path(json_path).write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+    raise SystemExit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
 @cli.command(name="exec", context_settings={"ignore_unknown_options": True})
 @click.argument("node")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)

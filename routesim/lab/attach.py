@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from routesim.lab.names import LabNames
-from routesim.lab.state import list_labs, read_lab_json
+from routesim.lab.plumbing import Plumbing
+from routesim.lab.state import LabState, list_labs, read_lab_json
 
 
 def attach_lab(name: str | None):
@@ -22,8 +23,12 @@ def attach_lab(name: str | None):
     if not data.get("topology_path"):
         raise LookupError(f"lab {name!r} not found (no state in {names.state_dir})")
     topo = load_topology(data["topology_path"])
-    lab = Lab(topo)
+    lab = Lab(topo, mode=data.get("mode", "netns"))
     lab.names = names
+    lab.state = LabState(names=names, data=data)  # no lock: the lab belongs to nobody now
+    lab.attached = True
+    if lab.mode != "loopback":
+        lab.plumbing = Plumbing.attach(topo, names, data.get("emulator", "none"))
     for node in topo.nodes:
         h = NodeHandle(node.name, node.kind, names.netns(node.name))
         ndir = names.state_dir / "nodes" / node.name
@@ -36,4 +41,8 @@ def attach_lab(name: str | None):
             h.external = external_router(node)
             h.external.attach(h.netns, ndir)
         lab.nodes[node.name] = h
+    for entry in data.get("pids", []):
+        h = lab.nodes.get(entry.get("node", ""))
+        if h is not None and entry.get("role") == "router":
+            h.pid = int(entry["pid"])
     return lab

@@ -255,8 +255,11 @@ class EventPlayer:
 
     # --- actions ---------------------------------------------------------------------------
 
-    def apply(self, spec: EventSpec) -> str:
-        lab, world, a, args = self.lab, self.world, spec.action, spec.args
+    def apply(self, spec: EventSpec, *, world_only: bool = False) -> str:
+        """Carry out ``spec`` on the lab and update the world; ``world_only`` replays only the world
+        edit (re-attaching to a kept lab whose earlier events are in its state directory)."""
+        lab = _NoLab() if world_only else self.lab
+        world, a, args = self.world, spec.action, spec.args
         if a in ("link_down", "link_up"):
             lid, is_lan = self._link_id(args)
             up = a == "link_up"
@@ -474,3 +477,30 @@ def kill_pids(pids: list[int], sig: int = signal.SIGKILL) -> None:
             os.kill(pid, sig)
         except ProcessLookupError:
             pass
+
+
+class _NoLab:
+    """Swallows the lab side of an event (see ``EventPlayer.apply(world_only=True)``)."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
+WORLD_FILE = "events.json"
+
+
+def load_history(player: EventPlayer) -> list[dict[str, Any]]:
+    """Replay, on the world only, the events already applied to a kept lab (``routesim event``)."""
+    import json
+
+    path = player.lab.state_dir / WORLD_FILE
+    history = json.loads(path.read_text()) if path.exists() else []
+    for h in history:
+        player.apply(EventSpec(h["action"], h["args"]), world_only=True)
+    return history
+
+
+def save_history(player: EventPlayer, history: list[dict[str, Any]]) -> None:
+    import json
+
+    (player.lab.state_dir / WORLD_FILE).write_text(json.dumps(history, indent=1, default=str))

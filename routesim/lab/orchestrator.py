@@ -182,6 +182,7 @@ class Lab:
     ready_at: float = 0.0
     dead: list[tuple[str, int]] = field(default_factory=list)
     expected_down: set[str] = field(default_factory=set)
+    attached: bool = False  # re-attached to a kept lab (routesim event/show)
     _stopping: bool = False
 
     def __post_init__(self) -> None:
@@ -409,7 +410,7 @@ class Lab:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if h.kind is not NodeKind.ROUTESIM:
+        if h.kind is not NodeKind.ROUTESIM or self.zygote is None:
             deadline = time.monotonic() + 5
             while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -424,7 +425,9 @@ class Lab:
             except (OSError, ValueError, RuntimeError):
                 pass
             deadline = time.monotonic() + 10
-            while h.exit_status is None and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
+                if h.exit_status is not None or (self.zygote is None and h.pid and not pid_alive(h.pid)):
+                    break
                 time.sleep(0.02)
         elif h.external is not None:
             h.external.stop()
@@ -435,9 +438,19 @@ class Lab:
         assert self.state is not None
         ndir = self.state_dir / "nodes" / node
         if h.kind is NodeKind.ROUTESIM:
-            assert self.zygote is not None and h.log is not None
+            assert h.log is not None
             h.exit_status = None
-            h.pid = self.zygote.spawn(node, h.netns, ndir / "router.json", Path(h.log))
+            if self.zygote is not None:
+                h.pid = self.zygote.spawn(node, h.netns, ndir / "router.json", Path(h.log))
+            else:  # a kept lab, attached by `routesim event`: a detached router process
+                with open(h.log, "ab") as log:
+                    argv = [sys.executable, "-m", "routesim.router", str(ndir / "router.json")]
+                    if h.netns:
+                        argv = nsx.netns_argv(h.netns, argv)
+                    proc = subprocess.Popen(
+                        argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+                    )
+                h.pid = proc.pid
             self.state.register_pid(h.pid, "router", node=node)
             deadline = time.monotonic() + 15
             while True:

@@ -266,6 +266,23 @@ class Plumbing:
                 proc.wait()
         self.emulator_control = None
 
+    @classmethod
+    def attach(cls, topo: Topology, names: LabNames, emulator_kind: str = "none") -> Plumbing:
+        """The run-time controls of a lab built by another process (``routesim event`` on a kept lab)."""
+        p = cls(topo=topo, names=names, emulator_kind=emulator_kind)
+        p._links = {link.id: link for link in topo.links}
+        if emulator_kind.startswith("userspace"):
+            for link in topo.links:
+                if link.impairment.active:
+                    p.emulated[link.id] = EmulatedLink(link.id, f"{link.id}a", f"{link.id}b", link.impairment)
+            control = names.state_dir / "linkemu.sock"
+            p.emulator_control = control if control.exists() else None
+        for i, lan in enumerate(topo.lans):
+            p.bridges[lan.name] = f"br{i}"
+            for j, m in enumerate(lan.members):
+                p.lan_ports[(lan.name, m.node)] = f"br{i}p{j}"
+        return p
+
     def close(self) -> None:
         """Close netlink sockets (a socket keeps its namespace alive after deletion)."""
         for ipr in self._ipr.values():
