@@ -14,6 +14,7 @@ Exit codes: 0 all good, 1 the lab ran but a check failed, 2 bad input (topology 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -253,6 +254,10 @@ def run_lab(
         code = EXIT_INPUT
     except (LabError, OSError) as e:
         err_console.print(f"[red]error:[/red] {e}")
+        if os.environ.get("ROUTESIM_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
         report["error"] = str(e)
         code = EXIT_LAB
     except Interrupted as e:

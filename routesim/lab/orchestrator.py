@@ -312,6 +312,7 @@ class Lab:
         assert self.state is not None
         self.zygote = Zygote(self._router_exited, self.state_dir / "zygote.log", keep=self.keep)
         self.state.register_pid(self.zygote.proc.pid, "zygote")
+        jobs = []
         for node in routers:
             ndir = self.state_dir / "nodes" / node.name
             ndir.mkdir(parents=True, exist_ok=True)
@@ -319,8 +320,24 @@ class Lab:
             cfg.save(ndir / "router.json")
             h = self.nodes[node.name]
             h.control, h.log = cfg.control, str(ndir / "router.log")
-            h.pid = self.zygote.spawn(node.name, h.netns, ndir / "router.json", ndir / "router.log")
-            self.state.register_pid(h.pid, "router", node=node.name)
+            jobs.append((node.name, h.netns, ndir / "router.json", ndir / "router.log"))
+        # Spawn requests in flight together (the zygote forks back to back instead of waiting for
+        # one round trip per router); every pid is registered here, in order, by this thread.
+        from concurrent.futures import ThreadPoolExecutor
+
+        error: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=min(16, len(jobs)), thread_name_prefix="spawn") as pool:
+            futures = [pool.submit(self.zygote.spawn, *job) for job in jobs]
+            for job, fut in zip(jobs, futures, strict=True):
+                try:
+                    pid = fut.result()
+                except Exception as e:
+                    error = error or e
+                    continue
+                self.nodes[job[0]].pid = pid
+                self.state.register_pid(pid, "router", node=job[0])
+        if error is not None:
+            raise error
         self.progress(f"started {len(routers)} routesim routers")
 
     def _start_external(self) -> None:
@@ -362,18 +379,39 @@ class Lab:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         pending = {h.name for h in self.nodes.values() if h.kind is NodeKind.ROUTESIM}
-        while pending:
-            self.check_alive()
-            for name in sorted(pending):
+        stop = threading.Event()
+
+        def poll(name: str) -> bool:
+            while not stop.is_set() and not self.dead and time.monotonic() < deadline:
                 try:
                     if query(self.nodes[name].control, "status", timeout=1.0).get("ready"):
-                        pending.discard(name)
+                        return True
                 except (OSError, ValueError, RuntimeError):
                     pass
-            if pending and time.monotonic() > deadline:
-                raise LabError(f"routers not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
-            if pending:
-                time.sleep(0.05)
+                stop.wait(0.02)
+            return False
+
+        # One poller per router (a router slow to answer delays no other); this thread watches.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(32, len(pending))), thread_name_prefix="ready"
+        ) as pool:
+            futures = {name: pool.submit(poll, name) for name in sorted(pending)}
+            try:
+                while pending:
+                    self.check_alive()
+                    for name in [n for n in pending if futures[n].done()]:
+                        if futures[name].result():
+                            pending.discard(name)
+                    if pending and time.monotonic() > deadline:
+                        raise LabError(
+                            f"routers not ready after {timeout:.0f} s: {', '.join(sorted(pending))}"
+                        )
+                    if pending:
+                        time.sleep(0.02)
+            finally:
+                stop.set()
         for h in self.nodes.values():
             if h.external is not None:
                 h.external.wait_ready(max(1.0, deadline - time.monotonic()))
@@ -383,7 +421,10 @@ class Lab:
     def inspect(self, node: str, what: str, **args: Any) -> Any:
         h = self.nodes[node]
         if h.kind is NodeKind.ROUTESIM:
-            return query(h.control, what, **args)
+            try:
+                return query(h.control, what, **args)
+            except TimeoutError:
+                raise LabError(f"router {node} did not answer {what!r} within 5 s (log: {h.log})") from None
         if h.external is not None:
             return h.external.inspect(what)
         if what == "routes":

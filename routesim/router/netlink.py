@@ -78,6 +78,7 @@ class LinkWatcher:
         self._on_change = on_change
         self._sock: socket.socket | None = None
         self._pending: asyncio.Task | None = None
+        self._dirty = False
         self.states: dict[str, LinkState] = {}
 
     async def start(self) -> dict[str, LinkState]:
@@ -95,12 +96,17 @@ class LinkWatcher:
                 pass
         except BlockingIOError:
             pass
+        # A notification that arrives while a rescan runs may describe a change that rescan read
+        # too early: mark dirty so the running rescan goes round once more.
+        self._dirty = True
         if self._pending is None or self._pending.done():
             self._pending = asyncio.ensure_future(self._rescan())
 
     async def _rescan(self) -> None:
-        self.states = await read_links(self._ipr)
-        self._on_change(self.states)
+        while self._dirty:
+            self._dirty = False
+            self.states = await read_links(self._ipr)
+            self._on_change(self.states)
 
     def close(self) -> None:
         if self._sock is not None:

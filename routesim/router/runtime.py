@@ -489,4 +489,14 @@ class Router:
         if self._ipr_read is None:
             return []
         async with self._read_lock:
-            return await read_fib(self._ipr_read, names)
+            try:
+                return await asyncio.wait_for(read_fib(self._ipr_read, names), 2.0)
+            except TimeoutError:
+                # a netlink dump that never completes must not wedge inspection: start afresh
+                log.warning("kernel FIB dump timed out; reopening the netlink socket")
+                from pyroute2 import AsyncIPRoute
+
+                self._ipr_read.close()
+                self._ipr_read = AsyncIPRoute()
+                await self._ipr_read.setup_endpoint()
+                return await asyncio.wait_for(read_fib(self._ipr_read, names), 2.0)

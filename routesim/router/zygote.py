@@ -14,11 +14,16 @@ Each child enters its network namespace with ``setns(2)`` (the zygote is single-
 is safe), asks for SIGTERM when the zygote dies (``PR_SET_PDEATHSIG``), moves to its own process
 group (a Ctrl-C reaches only the orchestrator, which then tears down in order) and runs the
 router. The zygote itself dies with the orchestrator the same way.
+
+The zygote runs with the garbage collector off and freezes its heap (``gc.freeze()``) before each
+fork, so a child's full collection never writes to (and so never unshares) the preloaded objects;
+children turn the collector back on.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import select
@@ -54,7 +59,14 @@ def _preload() -> None:
 
     import routesim.router.runtime  # noqa: F401
 
-    for mod in ("routesim.proto.rip.engine",):
+    # Also what a router imports lazily on its startup path: imported once here, never per child.
+    for mod in (
+        "routesim.router.process",
+        "routesim.router.netlink",
+        "routesim.router.udp",
+        "routesim.proto.rip.config",
+        "routesim.proto.rip.engine",
+    ):
         try:
             __import__(mod)
         except ImportError:
@@ -62,6 +74,7 @@ def _preload() -> None:
 
 
 def _child(req: dict) -> None:
+    gc.enable()
     try:
         os.setpgid(0, 0)
         if not req.get("keep"):
@@ -100,6 +113,7 @@ def _emit(obj: dict) -> None:
 def main() -> int:
     if os.getpgid(0) != os.getpid():
         os.setpgid(0, 0)
+    gc.disable()  # no collection holes in the preloaded heap; children re-enable it
     _preload()
     children: dict[int, str] = {}
     detached = False
@@ -142,6 +156,7 @@ def main() -> int:
                     if req.get("op") != "spawn":
                         _emit({"op": "error", "error": f"unknown op {req.get('op')!r}"})
                         continue
+                    gc.freeze()  # a child's collections never write to the preloaded objects
                     pid = os.fork()
                     if pid == 0:
                         _child(req)
