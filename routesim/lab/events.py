@@ -293,6 +293,7 @@ class EventPlayer:
                 else:
                     lab.start_node(n)
                     world.down_nodes.discard(n)
+                    self._seq.pop(n, None)  # a new process: its event log starts again at 1
             verb = {
                 "crash": "crash (SIGKILL)",
                 "stop": "stop gracefully",
