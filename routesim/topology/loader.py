@@ -12,8 +12,9 @@ earlier phase rejected, so one mistake rarely reports twice):
    loopbacks (routers in file order), p2p subnets (links in order) and LAN subnets (LANs in
    order) take the next free block of their pool that overlaps nothing already taken;
 6. interface names, interfaces, links, LANs;
-7. static routes, protocol sections (RIP typed in :mod:`.rip`; OSPF/BGP kept as
-   :class:`~.yamlpos.ProtoSection`), gateway addresses, ``expect`` and ``events``.
+7. static routes, protocol sections (RIP typed in :mod:`.rip`, OSPF in :mod:`.ospf`, then the
+   OSPF checks across both ends of each segment; BGP kept as :class:`~.yamlpos.ProtoSection`),
+   gateway addresses, ``expect`` and ``events``.
 
 ``docs/topology.md`` is the user's reference for every rule here.
 """
@@ -46,6 +47,7 @@ from routesim.topology.model import (
     Timers,
     Topology,
 )
+from routesim.topology.ospf import check_ospf_adjacencies, parse_ospf
 from routesim.topology.rip import parse_rip
 from routesim.topology.values import (
     check_ifname,
@@ -240,6 +242,8 @@ class _Loader:
         self.addressing = Addressing()
         self.built: dict[str, tuple[Interface, ...]] = {}
         self.bad_loopback: set[str] = set()
+        self.timer_values: Timers = Timers()
+        self.ospf_sections: dict[str, Any] = {}
 
     # -- reporting helpers ----------------------------------------------------------------------
     def err(self, path: Path, message: str) -> None:
@@ -302,6 +306,7 @@ class _Loader:
             self.err(("description",), "description must be a string")
             description = ""
         timers = self.timers(top.get("timers", "rfc"))
+        self.timer_values = timers
         if "addressing" in top:
             self.addressing = self.parse_addressing(top["addressing"])
         self.parse_nodes(top.get("nodes"))
@@ -312,6 +317,8 @@ class _Loader:
         self.name_interfaces()
         self.build_interfaces()
         nodes = self.build_nodes()
+        for p in check_ospf_adjacencies(nodes, self.ospf_sections):
+            self.sink.add(p.pos, p.path, p.message)
         links, lans = self.build_segments()
         expect = self.parse_expect(top.get("expect", []), links)
         events = self.parse_events(top.get("events", []), links, lans)
@@ -479,9 +486,9 @@ class _Loader:
             if proto not in m:
                 continue
             val = m[proto]
-            if proto == "rip" and val is False:
+            if proto in ("rip", "ospf") and val is False:
                 continue
-            if proto != "rip" and not isinstance(val, dict) and val is not None:
+            if proto not in ("rip", "ospf") and not isinstance(val, dict) and val is not None:
                 self.err((*path, proto), f"the {proto} section must be a mapping, got {_type_name(val)}")
                 continue
             spec.protocols.append(proto)
@@ -1013,6 +1020,13 @@ class _Loader:
                         for p in problems:
                             self.sink.add(p.pos, p.path, p.message)
                         protocols.append(("rip", settings))
+                    elif proto == "ospf":
+                        ospf, problems = parse_ospf(sec, ifaces, self.timer_values, router=spec.name)
+                        for p in problems:
+                            self.sink.add(p.pos, p.path, p.message)
+                        if ospf is not None:
+                            self.ospf_sections[spec.name] = sec
+                            protocols.append(("ospf", ospf))
                     else:
                         if sec.value is None:
                             sec = type(sec)({}, sec.path, sec.filename, sec.pos_of, sec.key_pos_of)

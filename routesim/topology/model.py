@@ -226,6 +226,79 @@ class RipSettings:
         raise KeyError(iface)
 
 
+OSPF_BACKBONE = IPv4Address(0)
+
+
+@dataclass(frozen=True)
+class OspfAuthSettings:
+    """OSPFv2 authentication (RFC 2328 Appendix D): ``simple`` (D.3, a password of at most 8
+    octets) or ``md5`` (D.3 cryptographic authentication, keyed MD5, a key of at most 16 octets
+    with a one-octet ``key_id``). The same key is used on every OSPF interface of the router."""
+
+    mode: str  # "simple" | "md5"
+    key: str
+    key_id: int = 1  # md5 only
+
+
+@dataclass(frozen=True)
+class OspfIfaceSettings:
+    """One interface OSPF runs on, every value resolved (see docs/topology.md, "OSPF").
+
+    * ``area``: the area ID (the router's ``area`` default unless overridden);
+    * ``cost``: interface output cost 1..65535 (RFC 2328 §C.3); default: the model interface's cost
+      (the link's ``cost``, default 1);
+    * ``priority``: Router Priority 0..255 on broadcast networks (0: never DR, §9.4);
+    * ``passive``: no Hellos sent or accepted, the subnet still advertised as a stub network
+      (stub interfaces are always passive);
+    * ``network_type``: ``point-to-point`` (default on p2p links) or ``broadcast`` (LANs, stubs,
+      and p2p links that ask for it);
+    * ``hello``/``dead``/``retransmit``/``transmit_delay``: HelloInterval, RouterDeadInterval,
+      RxmtInterval, InfTransDelay in seconds (§C.3), defaults from the timers profile.
+    """
+
+    name: str
+    area: IPv4Address
+    cost: int
+    priority: int = 1
+    passive: bool = False
+    network_type: str = "broadcast"  # "broadcast" | "point-to-point"
+    hello: float = 10.0
+    dead: float = 40.0
+    retransmit: float = 5.0
+    transmit_delay: float = 1.0
+
+
+@dataclass(frozen=True)
+class OspfSettings:
+    """The resolved ``ospf:`` section of a router (see docs/topology.md, "OSPF").
+
+    ``interfaces`` lists the interfaces OSPF runs on, in node order. The router's loopback /32 is
+    always advertised too, as a stub host route of cost 0 in ``loopback_area`` (the runtime adds
+    ``lo`` as a passive interface). ``redistribute`` names RIB sources (``connected``, ``static``)
+    announced in AS-external-LSAs (§12.4.4) of ``external_metric_type`` 1 or 2 with
+    ``external_metric``.
+    """
+
+    interfaces: tuple[OspfIfaceSettings, ...]
+    redistribute: tuple[str, ...] = ()
+    external_metric_type: int = 2
+    external_metric: int = 20
+    auth: OspfAuthSettings | None = None
+    loopback_area: IPv4Address = OSPF_BACKBONE
+
+    def interface(self, name: str) -> OspfIfaceSettings | None:
+        return next((i for i in self.interfaces if i.name == name), None)
+
+    @property
+    def areas(self) -> tuple[IPv4Address, ...]:
+        """Every area the router is attached to (its loopback's included), sorted."""
+        return tuple(sorted({i.area for i in self.interfaces} | {self.loopback_area}))
+
+    @property
+    def is_abr(self) -> bool:
+        return len(self.areas) > 1
+
+
 @dataclass(frozen=True)
 class Node:
     name: str

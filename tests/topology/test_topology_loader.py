@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from routesim.topology import ProtoSection, TopologyError, load_topology, load_topology_text
-from routesim.topology.model import IfaceKind, NodeKind
+from routesim.topology import TopologyError, load_topology, load_topology_text
+from routesim.topology.model import IfaceKind, NodeKind, OspfSettings
 from routesim.topology.plan import format_plan, plan_as_dict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,8 +294,9 @@ nodes:
     )
     r1 = t.node("r1")
     assert [k for k, _ in r1.protocols] == ["ospf", "bgp"]
-    ospf = r1.protocol("ospf")
-    assert isinstance(ospf, ProtoSection) and ospf.value == {"area": 0}
+    ospf = r1.protocol("ospf")  # typed since the OSPF parser (tests/topology/test_topology_ospf.py)
+    assert isinstance(ospf, OspfSettings) and ospf.loopback_area == IPv4Address(0)
+    assert isinstance(t.node("r2").protocol("ospf"), OspfSettings)
     bgp = r1.protocol("bgp")
     assert bgp.value == {"neighbors": {"r2": {"relationship": "customer"}}}
     rel = ("neighbors", "r2", "relationship")
@@ -304,7 +305,7 @@ nodes:
     assert str(bgp.problem(rel, "bad")) == "p.yaml:7:28: nodes.r1.bgp.neighbors.r2.relationship: bad"
     ((name, nb),) = bgp.sub("neighbors").items()
     assert name == "r2" and nb.value == {"relationship": "customer"} and nb.pos(("relationship",)).line == 7
-    assert t.node("r2").protocol("ospf").value == {}
+    assert t.node("r2").protocol("ospf").interfaces == ()  # `ospf:` (null) is `ospf: true`
     assert r1.protocol("rip") is None
 
 

@@ -25,11 +25,15 @@ Life cycle (the orchestrator's calls, in order)::
 ``{"neighbors": [...]}``, ``{"protocols": [...]}`` or ``{"log": [{"source", "line"}]}``;
 entries are described in :mod:`routesim.lab.external.parse`.
 
-Supported now: connected, static, RIPv2 (RFC 2453: split horizon with or without poisoned
-reverse, simple password and RFC 2082 keyed-MD5 authentication, passive interfaces,
-redistribution). OSPF and BGP plug in later through the two registries. Deviations: BIRD 2.0 RIP
-has no unicast neighbours (ignored, noted in the config); FRR's RIP timers cannot go below 5 s
-(raised, noted in the config); neither daemon lets us set the triggered-update delay.
+Supported now: connected, static, RIPv2 (RFC 2453: split horizon with or without poisoned reverse,
+simple password and RFC 2082 keyed-MD5 authentication, passive interfaces, redistribution), OSPFv2
+(RFC 2328: areas, point-to-point and broadcast interfaces, cost, priority, timers, passive
+interfaces, the loopback as a host route, simple and keyed-MD5 authentication, type 1/2 external
+redistribution; neighbors read back from ``show ospf neighbors`` / ``show ip ospf neighbor json``).
+BGP plugs in later through the two registries. Deviations: BIRD's OSPF dead/wait/retransmit
+intervals cannot go below 2 s (raised, noted in the config); BIRD 2.0 RIP has no unicast neighbours
+(ignored, noted in the config); FRR's RIP timers cannot go below 5 s (raised, noted in the config);
+neither daemon lets us set the triggered-update delay.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Generated file (one per node, in the node's work directory D)::
     protocol direct  direct1             connected routes of every model interface and lo
     protocol kernel  kernel1             export to the namespace's main table
     protocol static  static1             node.static
-    <one section per routing protocol>   PROTOCOL_SECTIONS: "rip" now; OSPF and BGP add theirs
+    <one section per routing protocol>   PROTOCOL_SECTIONS: "rip", "ospf"; BGP adds its own
 
 Each protocol section is produced by a small function ``bird_<proto>_section(node, topo) -> str``
 registered in :data:`PROTOCOL_SECTIONS`; a protocol the node runs but no function covers is a
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from routesim.topology.model import Node, Topology
+from routesim.topology.model import Node, OspfSettings, Topology
 
 from . import parse
 from .base import (
@@ -208,8 +208,104 @@ def _bird_rip_export_filter(cfg: RipConfig) -> str:
     return "\n".join(lines)
 
 
-#: Protocol name (as in ``node.protocols``) -> section generator. OSPF and BGP register here.
-PROTOCOL_SECTIONS: dict[str, Callable[[Node, Topology], str]] = {"rip": bird_rip_section}
+#: BIRD refuses OSPF dead/wait/retransmit intervals below 2 s (peers.md).
+BIRD_OSPF_MIN = 2
+
+
+def ospf_settings(node: Node) -> OspfSettings | None:
+    s = node.protocol("ospf")
+    if s is None:
+        return None
+    if not isinstance(s, OspfSettings):
+        raise ExternalConfigError(
+            f"node {node.name}: the ospf section is not resolved (load it with the loader)"
+        )
+    return s
+
+
+def bird_ospf_section(node: Node, topo: Topology) -> str:
+    """OSPFv2 (RFC 2328) as ``protocol ospf v2 ospf1``.
+
+    * One ``area`` block per area; each interface with ``type ptp|broadcast``, ``cost``,
+      ``priority``, ``hello``, ``dead``, ``wait`` (= dead, as RFC 2328 §9.4 and FRR; BIRD's default
+      is 4x hello), ``retransmit`` (BIRD's minimum 2 s), ``transmit delay``; passive interfaces are
+      ``stub yes`` (no Hellos, the subnet still advertised, §12.4.1).
+    * The loopback: ``interface "lo" <loopback>/32 { stub yes; }`` in the loopback area (a host
+      route; the address pattern keeps 127.0.0.1/8 out).
+    * Authentication (Appendix D): ``simple`` with ``password``, or ``cryptographic`` with
+      ``password "K" { id N; algorithm keyed md5; }``.
+    * Export: only the ``redistribute`` sources, as type 1 (``ospf_metric1``) or type 2
+      (``ospf_metric2``) externals (§12.4.4); OSPF interface subnets and the loopback are not
+      re-announced as externals, like routesim's engine and FRR do.
+    * ``preference 145`` (255 - 110) and ``ecmp yes`` (every equal-cost next hop, §16.1.1).
+    """
+    s = ospf_settings(node)
+    if s is None:
+        return ""
+    if node.loopback is None:
+        raise ExternalConfigError(f"node {node.name}: OSPF needs a loopback")
+    out = [_bird_ospf_export_filter(node, s)]
+    out.append("protocol ospf v2 ospf1 {")
+    out.append(
+        f"  ipv4 {{ preference {bird_preference(DISTANCE['ospf'])}; import all; export filter rs_ospf_export; }};"
+    )
+    out.append("  ecmp yes;")
+    out.append("  tick 1;")
+    for area in s.areas:
+        out.append(f"  area {area} {{")
+        for i in s.interfaces:
+            if i.area != area:
+                continue
+            dead = max(BIRD_OSPF_MIN, round(i.dead))
+            retransmit = max(BIRD_OSPF_MIN, round(i.retransmit))
+            out.append(f"    interface {_quote(i.name)} {{")
+            out.append(f"      type {'ptp' if i.network_type == 'point-to-point' else 'broadcast'};")
+            out.append(f"      cost {i.cost};")
+            out.append(f"      priority {i.priority};")
+            out.append(f"      hello {round(i.hello)};")
+            out.append(f"      dead {dead};")
+            out.append(f"      wait {dead};")
+            if retransmit != round(i.retransmit):
+                out.append(
+                    f"      # retransmit raised to BIRD's minimum of {BIRD_OSPF_MIN} s (model {i.retransmit:g})"
+                )
+            out.append(f"      retransmit {retransmit};")
+            out.append(f"      transmit delay {max(1, round(i.transmit_delay))};")
+            if i.passive:
+                out.append("      stub yes;")
+            if s.auth is not None and s.auth.mode == "simple":
+                out.append("      authentication simple;")
+                out.append(f"      password {_quote(s.auth.key)};")
+            elif s.auth is not None:
+                out.append("      authentication cryptographic;")
+                out.append(
+                    f"      password {_quote(s.auth.key)} {{ id {s.auth.key_id}; algorithm keyed md5; }};"
+                )
+            out.append("    };")
+        if area == s.loopback_area:
+            out.append(f'    interface "lo" {node.loopback.network} {{ stub yes; }};')
+        out.append("  };")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _bird_ospf_export_filter(node: Node, s: OspfSettings) -> str:
+    lines = ["filter rs_ospf_export {"]
+    own = sorted({node.iface(i.name).network for i in s.interfaces} | {node.loopback.network})
+    lines.append(f"  if net ~ [ {', '.join(str(n) for n in own)} ] then reject;  # OSPF's own networks")
+    metric = f"ospf_metric{s.external_metric_type} = {s.external_metric}"
+    for r in s.redistribute:
+        lines.append(f"  if {_BIRD_SOURCES[r]} then {{ {metric}; accept; }}  # redistribute {r}")
+    lines.append("  reject;")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+#: Protocol name (as in ``node.protocols``) -> section generator. BGP registers here.
+PROTOCOL_SECTIONS: dict[str, Callable[[Node, Topology], str]] = {
+    "rip": bird_rip_section,
+    "ospf": bird_ospf_section,
+}
 
 #: Order of protocol sections in the file (deterministic whatever the YAML order).
 PROTOCOL_ORDER = ("rip", "ospf", "bgp")
@@ -330,6 +426,8 @@ class BirdRouter:
             neighbors: list[dict] = []
             if rip_config(self.node) is not None:
                 neighbors += parse.bird_rip_neighbors(self.birdc("show", "rip", "neighbors"))
+            if ospf_settings(self.node) is not None:
+                neighbors += parse.bird_ospf_neighbors(self.birdc("show", "ospf", "neighbors"))
             return {"neighbors": neighbors}
         if what == "protocols":
             return {"protocols": parse.bird_protocols(self.birdc("show", "protocols"))}

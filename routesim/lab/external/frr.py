@@ -7,7 +7,8 @@ Files in the node's work directory D::
     run/  tmp/                                bind-mounted over /run/frr and /var/tmp (see below)
 
 Each routing protocol adds one daemon through :data:`DAEMON_CONFIGS` (``"rip" -> ("ripd",
-frr_ripd_conf)`` now; ospfd and bgpd later), so a protocol issue touches only its own function.
+frr_ripd_conf)``, ``"ospf" -> ("ospfd", frr_ospfd_conf)``; bgpd later), so a protocol issue touches
+only its own function.
 
 How the daemons run (measured with FRR 8.4.4, /work/shared/notes/peers.md):
 
@@ -40,7 +41,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from routesim.topology.model import Node, Topology
+from routesim.topology.model import Node, OspfSettings, Topology
 
 from . import parse
 from .base import (
@@ -162,8 +163,65 @@ def frr_ripd_conf(node: Node, topo: Topology) -> str:
     return "\n".join(out) + "\n"
 
 
-#: Protocol name (as in ``node.protocols``) -> (daemon, config generator). ospfd and bgpd add theirs.
-DAEMON_CONFIGS: dict[str, tuple[str, Callable[[Node, Topology], str]]] = {"rip": ("ripd", frr_ripd_conf)}
+def frr_ospfd_conf(node: Node, topo: Topology) -> str:
+    """OSPFv2 (RFC 2328) for ospfd.
+
+    * Per interface (``interface NAME``): ``ip ospf area``, ``ip ospf cost``, ``ip ospf network
+      point-to-point`` (broadcast is the default), ``ip ospf hello-interval``, ``ip ospf
+      dead-interval``, ``ip ospf retransmit-interval``, ``ip ospf transmit-delay``, ``ip ospf
+      priority``; passive interfaces ``ip ospf passive`` (no Hellos, the subnet still advertised).
+    * The loopback: ``interface lo`` with ``ip ospf area`` (FRR advertises a loopback's address
+      as a host route of cost 0, §12.4.1.1) and passive.
+    * Authentication (Appendix D): ``ip ospf authentication`` + ``ip ospf authentication-key`` or
+      ``ip ospf authentication message-digest`` + ``ip ospf message-digest-key ID md5 KEY``.
+    * ``redistribute SOURCE metric-type N metric M`` (§12.4.4); FRR skips connected subnets of
+      OSPF interfaces itself.
+    * ``timers throttle spf 0 50 1000`` so that SPF follows a change within 50 ms (FRR's default
+      hold-down grows to 5 s, longer than a fast lab's convergence).
+    """
+    s = node.protocol("ospf")
+    if s is None:
+        return ""
+    if not isinstance(s, OspfSettings):
+        raise ExternalConfigError(
+            f"node {node.name}: the ospf section is not resolved (load it with the loader)"
+        )
+    if node.router_id is None:
+        raise ExternalConfigError(f"node {node.name}: OSPF needs a router ID")
+    out = [_header(node, topo, "ospfd") + f"hostname {node.name}", "!"]
+    for i in s.interfaces:
+        out.append(f"interface {i.name}")
+        out.append(f" ip ospf area {i.area}")
+        out.append(f" ip ospf cost {i.cost}")
+        if i.network_type == "point-to-point":
+            out.append(" ip ospf network point-to-point")
+        out.append(f" ip ospf hello-interval {round(i.hello)}")
+        out.append(f" ip ospf dead-interval {round(i.dead)}")
+        out.append(f" ip ospf retransmit-interval {max(1, round(i.retransmit))}")
+        out.append(f" ip ospf transmit-delay {max(1, round(i.transmit_delay))}")
+        out.append(f" ip ospf priority {i.priority}")
+        if i.passive:
+            out.append(" ip ospf passive")
+        if s.auth is not None and s.auth.mode == "simple":
+            out.append(" ip ospf authentication")
+            out.append(f" ip ospf authentication-key {s.auth.key}")
+        elif s.auth is not None:
+            out.append(" ip ospf authentication message-digest")
+            out.append(f" ip ospf message-digest-key {s.auth.key_id} md5 {s.auth.key}")
+        out += ["exit", "!"]
+    out += ["interface lo", f" ip ospf area {s.loopback_area}", " ip ospf passive", "exit", "!"]
+    out += ["router ospf", f" ospf router-id {node.router_id}", " timers throttle spf 0 50 1000"]
+    for r in s.redistribute:
+        out.append(f" redistribute {r} metric-type {s.external_metric_type} metric {s.external_metric}")
+    out += ["exit", "!"]
+    return "\n".join(out) + "\n"
+
+
+#: Protocol name (as in ``node.protocols``) -> (daemon, config generator). bgpd adds its own.
+DAEMON_CONFIGS: dict[str, tuple[str, Callable[[Node, Topology], str]]] = {
+    "rip": ("ripd", frr_ripd_conf),
+    "ospf": ("ospfd", frr_ospfd_conf),
+}
 
 #: Start order; zebra first (the others connect to its zserv.api).
 DAEMON_ORDER = ("zebra", "staticd", "ripd", "ospfd", "bgpd")
@@ -375,6 +433,10 @@ class FrrRouter:
             neighbors: list[dict] = []
             if "ripd" in self.daemons:
                 neighbors += parse.frr_rip_neighbors(self.vtysh("show ip rip status"))
+            if "ospfd" in self.daemons:
+                neighbors += parse.frr_ospf_neighbors(
+                    json.loads(self.vtysh("show ip ospf neighbor json") or "{}")
+                )
             for n in neighbors:
                 if n["interface"] is None:
                     n["interface"] = self._iface_for(IPv4Address(n["neighbor"]))

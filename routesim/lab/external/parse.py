@@ -15,8 +15,14 @@ BIRD's route preference is "higher wins"; the BIRD generator sets every preferen
 both daemons rank candidates alike. The raw value stays in ``attrs["preference"]``.
 
 BIRD 2.0 has no JSON output: the text formats parsed here are those of BIRD 2.0.12 (``show route
-all``, ``show protocols``, ``show rip neighbors``). FRR 8.4 has JSON for routes but not for RIP
-neighbours (``show ip rip status`` text is parsed).
+all``, ``show protocols``, ``show rip neighbors``, ``show ospf neighbors``). FRR 8.4 has JSON for
+routes and OSPF neighbors but not for RIP neighbours (``show ip rip status`` text is parsed).
+
+* OSPF neighbor: ``{"protocol": "ospf", "neighbor", "router_id", "address", "interface", "state",
+  "priority", "attrs": {"role", "dead_in"}}``, ``state`` spelled like routesim's engine (``Full``,
+  ``2-Way``, ``ExStart``...). OSPF routes need no parser of their own: ``show route all`` rows of
+  the ``ospf1`` protocol and FRR's ``"protocol": "ospf"`` already map to ``ospf`` (a type-2
+  external's metric is its type-2 metric, as routesim's engine reports it).
 """
 
 from __future__ import annotations
@@ -175,6 +181,81 @@ def bird_rip_neighbors(text: str) -> list[dict]:
                 }
             )
     return out
+
+
+#: Neighbor state names as BIRD and FRR print them -> routesim's engine labels (RFC 2328 §10.1).
+_OSPF_STATES = {
+    s.lower(): s for s in ("Down", "Attempt", "Init", "2-Way", "ExStart", "Exchange", "Loading", "Full")
+}
+_OSPF_STATES["twoway"] = "2-Way"
+_IPV4 = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def _ospf_state(raw: str) -> tuple[str, str | None]:
+    """``Full/DR`` -> (``Full``, ``DR``); the part after the slash is the neighbor's role."""
+    state, _, role = raw.partition("/")
+    return _OSPF_STATES.get(state.strip().lower(), state.strip()), (role.strip() or None)
+
+
+def bird_ospf_neighbors(text: str) -> list[dict]:
+    """Parse ``birdc show ospf neighbors`` (``Router ID  Pri  State  DTime  Interface  Router IP``).
+
+    Entries have the engine's ``inspect`` neighbor shape (``router_id``, ``address``, ``interface``,
+    ``state``, ``priority``) plus ``protocol`` and ``neighbor`` (the address) like RIP's, and
+    ``attrs`` with the role (``DR``, ``BDR``, ``Other``, ``PtP``) and seconds until dead.
+    """
+    out = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 6 or not _IPV4.fullmatch(parts[0]) or not _IPV4.fullmatch(parts[5]):
+            continue
+        state, role = _ospf_state(parts[2])
+        try:
+            dead_in: float | None = float(parts[3])
+        except ValueError:
+            dead_in = None
+        out.append(
+            {
+                "protocol": "ospf",
+                "neighbor": parts[5],
+                "router_id": parts[0],
+                "address": parts[5],
+                "interface": parts[4],
+                "state": state,
+                "priority": int(parts[1]),
+                "attrs": {"role": role, "dead_in": dead_in},
+            }
+        )
+    return out
+
+
+def frr_ospf_neighbors(obj: dict) -> list[dict]:
+    """Convert ``vtysh -c 'show ip ospf neighbor json'`` (FRR 8.4) like :func:`bird_ospf_neighbors`.
+
+    FRR names the interface ``IFNAME:OUR_ADDRESS``; the role is its ``role`` (``DR``, ``Backup``,
+    ``DROther``) of the neighbor, ``-`` on point-to-point links.
+    """
+    out = []
+    for rid, entries in obj.get("neighbors", {}).items():
+        for e in entries:
+            state, role = _ospf_state(e.get("nbrState") or e.get("state", ""))
+            dead = e.get("deadTimeMsecs", e.get("routerDeadIntervalTimerDueMsec"))
+            out.append(
+                {
+                    "protocol": "ospf",
+                    "neighbor": e.get("address") or e.get("ifaceAddress"),
+                    "router_id": rid,
+                    "address": e.get("address") or e.get("ifaceAddress"),
+                    "interface": (e.get("ifaceName") or "").split(":", 1)[0] or None,
+                    "state": state,
+                    "priority": e.get("nbrPriority", e.get("priority")),
+                    "attrs": {
+                        "role": None if role in (None, "-") else role,
+                        "dead_in": dead / 1000 if isinstance(dead, int | float) else None,
+                    },
+                }
+            )
+    return sorted(out, key=lambda n: (n["interface"] or "", n["router_id"]))
 
 
 _FRR_PROTOCOLS = {"connected": "connected", "static": "static", "rip": "rip", "ospf": "ospf"}

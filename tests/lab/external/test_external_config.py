@@ -127,10 +127,10 @@ def test_bird_config_is_deterministic() -> None:
 
 def test_unknown_protocol_is_loud() -> None:
     node = router("r1", NodeKind.BIRD, "10.255.0.1", (), rip=None)
-    node = type(node)(**{**node.__dict__, "protocols": (("ospf", {"area": 0}),)})
-    with pytest.raises(ExternalConfigError, match="no 'ospf' section"):
+    node = type(node)(**{**node.__dict__, "protocols": (("isis", {"level": 2}),)})
+    with pytest.raises(ExternalConfigError, match="no 'isis' section"):
         bird_config(node, topology(), Path("/d"))
-    with pytest.raises(ExternalConfigError, match="no 'ospf' daemon"):
+    with pytest.raises(ExternalConfigError, match="no 'isis' daemon"):
         frr_configs(node.__class__(**{**node.__dict__, "kind": NodeKind.FRR}), topology())
 
 
