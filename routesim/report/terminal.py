@@ -99,8 +99,14 @@ def _fmt_route(r: dict[str, Any] | None) -> str:
     return f"{r['protocol']} metric {r['metric']} via {hops}"
 
 
+def _notable(message: str) -> bool:
+    """Protocol log lines worth showing by default: DR/BDR elections and interface roles."""
+    return message.startswith("ospf interface") and any(w in message for w in (" DR", "Backup", "DROther"))
+
+
 def timeline_lines(result, limit: int | None = 60) -> list[str]:
-    """One line per RIB/interface/session change after an event, time relative to the event."""
+    """One line per RIB/interface/session change after an event, time relative to the event.
+    With ``limit=None`` (``--timeline``) every protocol log line is included too."""
     lines = []
     for e in result.timeline:
         dt = e["t"] - result.applied_at
@@ -116,6 +122,8 @@ def timeline_lines(result, limit: int | None = 60) -> list[str]:
             text = f"router {e.get('state')}"
         elif e["kind"] == "config":
             text = f"{e.get('command')} {e.get('prefix', '')}"
+        elif e["kind"] == "log" and (limit is None or _notable(e.get("message", ""))):
+            text = e.get("message", "")
         else:
             continue
         lines.append(f"+{dt:8.3f}s  {e['node']:<10} {text}")

@@ -19,6 +19,8 @@ import json
 import time
 from typing import Any, TextIO
 
+_RESERVED = frozenset({"seq", "t", "mono", "node", "kind"})
+
 
 class EventLog:
     def __init__(self, node: str, path: str | None = None, keep: int = 20000) -> None:
@@ -32,7 +34,9 @@ class EventLog:
     def add(self, kind: str, mono: float, **fields: Any) -> dict[str, Any]:
         self.seq += 1
         entry = {"seq": self.seq, "t": time.time(), "mono": round(mono, 6), "node": self.node, "kind": kind}
-        entry.update(fields)
+        for k, v in fields.items():
+            # a protocol's own field must not shadow the log's keys (an LSA's "seq", say)
+            entry[f"{k}_" if k in _RESERVED else k] = v
         if kind == "rib":
             self.last_rib_change = entry["t"]
             self.rib_changes += 1
