@@ -382,14 +382,14 @@ class Lab:
         stop = threading.Event()
 
         def poll(name: str) -> bool:
-            while not stop.is_set() and not self.dead and time.monotonic() < deadline:
+            while True:  # asked at least once, as before the deadline
                 try:
                     if query(self.nodes[name].control, "status", timeout=1.0).get("ready"):
                         return True
                 except (OSError, ValueError, RuntimeError):
                     pass
-                stop.wait(0.02)
-            return False
+                if stop.wait(0.02) or self.dead or time.monotonic() > deadline:
+                    return False
 
         # One poller per router (a router slow to answer delays no other); this thread watches.
         from concurrent.futures import ThreadPoolExecutor

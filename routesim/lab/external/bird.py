@@ -342,6 +342,10 @@ class BirdRouter:
         self.netns: str | None = None
         self._procs: list[ProcRef] = []
 
+    def attach(self, netns: str, workdir: Path) -> None:
+        """Inspect a BIRD that another process started (``routesim show`` on a kept lab)."""
+        self.workdir, self.netns = Path(workdir).resolve(), netns
+
     # paths
     def _dir(self) -> Path:
         if self.workdir is None:
@@ -429,6 +433,13 @@ class BirdRouter:
             if ospf_settings(self.node) is not None:
                 neighbors += parse.bird_ospf_neighbors(self.birdc("show", "ospf", "neighbors"))
             return {"neighbors": neighbors}
+        if what == "ospf":
+            if ospf_settings(self.node) is None:
+                raise ValueError(f"{self.node.name} does not run OSPF")
+            return {
+                "database": parse.bird_ospf_lsadb(self.birdc("show", "ospf", "lsadb")),
+                "neighbors": parse.bird_ospf_neighbors(self.birdc("show", "ospf", "neighbors")),
+            }
         if what == "protocols":
             return {"protocols": parse.bird_protocols(self.birdc("show", "protocols"))}
         if what == "log":

@@ -258,6 +258,11 @@ class FrrRouter:
         self.daemons: tuple[str, ...] = ()
         self._procs: dict[str, ProcRef] = {}
 
+    def attach(self, netns: str, workdir: Path) -> None:
+        """Inspect an FRR that another process started (``routesim show`` on a kept lab)."""
+        self.workdir, self.netns = Path(workdir).resolve(), netns
+        self.daemons = tuple(p.stem for p in sorted(self.workdir.glob("*.conf")))
+
     def _dir(self) -> Path:
         if self.workdir is None:
             raise ExternalRouterError(f"{self.node.name}: write_config() was not called")
@@ -441,6 +446,17 @@ class FrrRouter:
                 if n["interface"] is None:
                     n["interface"] = self._iface_for(IPv4Address(n["neighbor"]))
             return {"neighbors": neighbors}
+        if what == "ospf":
+            if "ospfd" not in self.daemons:
+                raise ValueError(f"{self.node.name} does not run OSPF")
+            return {
+                "database": parse.frr_ospf_lsadb(
+                    json.loads(self.vtysh("show ip ospf database json") or "{}")
+                ),
+                "neighbors": parse.frr_ospf_neighbors(
+                    json.loads(self.vtysh("show ip ospf neighbor json") or "{}")
+                ),
+            }
         if what == "protocols":
             return {
                 "protocols": [

@@ -408,3 +408,70 @@ def kernel_interfaces(obj: list[dict]) -> list[dict]:
             }
         )
     return out
+
+
+# --- OSPF link-state databases --------------------------------------------------------------------
+# Rows in the routesim engine's shape: {area, type, lsid, adv_router, seq "0x8000000N", age, checksum "0xNNNN"}
+
+
+def bird_ospf_lsadb(text: str) -> list[dict]:
+    """``birdc show ospf lsadb``: an ``Area A.B.C.D`` header, then ``Type LS-ID Router Seq Age Checksum``."""
+    rows: list[dict] = []
+    area = None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "Area":
+            area = parts[1]
+            continue
+        if len(parts) == 6 and re.fullmatch(r"[0-9a-f]{4}", parts[0]) and area is not None:
+            ls_type, lsid, adv, seq, age, csum = parts
+            rows.append(
+                {
+                    "area": area if int(ls_type, 16) != 5 else None,
+                    "type": int(ls_type, 16),
+                    "lsid": lsid,
+                    "adv_router": adv,
+                    "seq": f"0x{int(seq, 16):08x}",
+                    "age": int(age),
+                    "checksum": f"0x{int(csum, 16):04x}",
+                }
+            )
+    return rows
+
+
+_FRR_LSA_KINDS = {
+    "routerLinkStates": 1,
+    "networkLinkStates": 2,
+    "summaryLinkStates": 3,
+    "asbrSummaryLinkStates": 4,
+    "asExternalLinkStates": 5,
+}
+
+
+def frr_ospf_lsadb(obj: dict) -> list[dict]:
+    """``vtysh -c 'show ip ospf database json'`` (FRR 8.4)."""
+    rows: list[dict] = []
+
+    def add(area, kind, lsa):
+        rows.append(
+            {
+                "area": area,
+                "type": _FRR_LSA_KINDS[kind],
+                "lsid": lsa["lsId"],
+                "adv_router": lsa["advertisedRouter"],
+                "seq": f"0x{int(lsa['sequenceNumber'], 16):08x}",
+                "age": int(lsa["lsaAge"]),
+                "checksum": f"0x{int(lsa['checksum'], 16):04x}",
+            }
+        )
+
+    for area, kinds in (obj.get("areas") or {}).items():
+        for kind, lsas in kinds.items():
+            if kind in _FRR_LSA_KINDS:
+                for lsa in lsas:
+                    add(area, kind, lsa)
+    for kind, lsas in obj.items():
+        if kind in _FRR_LSA_KINDS and isinstance(lsas, list):
+            for lsa in lsas:
+                add(None, kind, lsa)
+    return rows
