@@ -335,7 +335,8 @@ class Lab:
                     error = error or e
                     continue
                 self.nodes[job[0]].pid = pid
-                self.state.register_pid(pid, "router", node=job[0])
+                self.state.register_pid(pid, "router", node=job[0], save=False)
+        self.state.save()
         if error is not None:
             raise error
         self.progress(f"started {len(routers)} routesim routers")

@@ -151,13 +151,17 @@ class LabState:
         self.data.update(fields)
         self.save()
 
-    def register_pid(self, pid: int, role: str, **info: Any) -> None:
-        """Record a process the lab started (teardown kills it if its start time still matches)."""
+    def register_pid(self, pid: int, role: str, *, save: bool = True, **info: Any) -> None:
+        """Record a process the lab started (teardown kills it if its start time still matches).
+
+        ``save=False`` batches: the caller saves once after a burst (a router that is not yet
+        recorded when the orchestrator dies is still found inside the lab's namespaces)."""
         start = proc_start_time(pid)
         if start is None:
             return
         self.data["pids"].append({"pid": pid, "role": role, "start_time": start, **info})
-        self.save()
+        if save:
+            self.save()
 
     def unregister_pid(self, pid: int) -> None:
         self.data["pids"] = [p for p in self.data["pids"] if p["pid"] != pid]
