@@ -360,11 +360,16 @@ def _attach(lab_name: str | None):
 @cli.command()
 @click.argument("node")
 @click.argument("what", default="routes")
+@click.argument("view", nargs=-1)
 @click.option("--lab", "lab_name", help="Lab name (default: the only running lab).")
 @click.option("--json", "as_json", is_flag=True, help="Print the inspection model's JSON.")
-def show(node: str, what: str, lab_name: str | None, as_json: bool) -> None:
-    """Inspect NODE of a running lab: routes, interfaces, neighbors, events, counters, rip, status."""
-    from routesim.report.show import render_show
+def show(node: str, what: str, view: tuple[str, ...], lab_name: str | None, as_json: bool) -> None:
+    """Inspect NODE of a running lab.
+
+    WHAT is routes, interfaces, neighbors, events, counters, status, or a protocol with a view:
+    rip; ospf [neighbors|interfaces|database|routes]; bgp [summary|neighbors|routes|rib-in PEER|rib-out PEER].
+    """
+    from routesim.report.show import render_show, select_view
 
     lab = _attach(lab_name)
     if node not in lab.nodes:
@@ -374,13 +379,14 @@ def show(node: str, what: str, lab_name: str | None, as_json: bool) -> None:
         raise SystemExit(EXIT_INPUT)
     try:
         data = lab.inspect(node, what)
-    except (KeyError, RuntimeError) as e:
-        err_console.print(f"[red]error:[/red] {node}: cannot show {what!r}: {e}")
+        data = select_view(what, view, data)
+    except (KeyError, RuntimeError, ValueError) as e:
+        err_console.print(f"[red]error:[/red] {node}: cannot show {' '.join((what, *view))!r}: {e}")
         raise SystemExit(EXIT_INPUT) from None
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
-        render_show(console, node, what, data)
+        render_show(console, node, " ".join((what, *view)), data)
 
 
 @cli.command()

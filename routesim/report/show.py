@@ -65,7 +65,84 @@ def render_events(console: Console, node: str, events: list[dict[str, Any]]) -> 
         console.print(f"{ts} {e['kind']:8} {json.dumps(rest, default=str)}", markup=False)
 
 
+OSPF_VIEWS = ("neighbors", "interfaces", "database", "routes")
+BGP_VIEWS = ("summary", "neighbors", "routes", "rib-in", "rib-out")
+
+
+def select_view(what: str, view: tuple[str, ...], data: Any) -> Any:
+    """Narrow a protocol's inspection data to one view (``ospf database``, ``bgp rib-in PEER``)."""
+    if not view:
+        return data
+    name = view[0]
+    if what == "ospf":
+        if name not in OSPF_VIEWS:
+            raise ValueError(f"ospf views: {', '.join(OSPF_VIEWS)}")
+        return {name: data.get(name, [])}
+    if what == "bgp":
+        if name not in BGP_VIEWS:
+            raise ValueError(f"bgp views: {', '.join(BGP_VIEWS)}")
+        if name in ("rib-in", "rib-out"):
+            key = name.replace("-", "_")
+            table = data.get(key, {})
+            if len(view) > 1:
+                if view[1] not in table:
+                    raise ValueError(f"no peer {view[1]}; peers: {', '.join(table) or '-'}")
+                return {key: {view[1]: table[view[1]]}}
+            return {key: table}
+        return {name: data.get(name, [])}
+    raise ValueError(f"{what} has no views")
+
+
+def _rows(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:
+    cols = columns or (list(rows[0].keys()) if rows else [])
+    return _table(title, cols, [[_cell(r.get(c)) for c in cols] for r in rows])
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, list):
+        return ", ".join(
+            (f"{h.get('gateway') or 'direct'} ({h.get('interface')})" if isinstance(h, dict) else str(h))
+            for h in v
+        )
+    if isinstance(v, dict):
+        return json.dumps(v, default=str)
+    return v
+
+
+def render_ospf(console: Console, node: str, data: dict[str, Any]) -> None:
+    cols = {
+        "neighbors": ["router_id", "address", "interface", "state", "priority", "dr", "bdr", "dead_in"],
+        "interfaces": [
+            "name",
+            "state",
+            "area",
+            "network_type",
+            "cost",
+            "dr",
+            "bdr",
+            "hello",
+            "dead",
+            "passive",
+        ],
+        "database": ["area", "type", "lsid", "adv_router", "seq", "age", "checksum"],
+        "routes": ["prefix", "cost", "path_type", "area", "next_hops"],
+    }
+    for view, columns in cols.items():
+        if view in data:
+            console.print(_rows(f"{node}: OSPF {view}", data[view], columns))
+    counters = data.get("counters")
+    if counters:
+        console.print(
+            _table(
+                f"{node}: OSPF counters", ["counter", "value"], [[k, _cell(v)] for k, v in counters.items()]
+            )
+        )
+
+
 def render_show(console: Console, node: str, what: str, data: Any) -> None:
+    if what.split()[0] == "ospf" and isinstance(data, dict):
+        render_ospf(console, node, data)
+        return
     if what == "routes" and isinstance(data, dict):
         render_routes(console, node, data)
     elif what == "interfaces" and isinstance(data, list):
