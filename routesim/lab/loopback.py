@@ -45,6 +45,15 @@ def loopback_plan(topo: Topology) -> dict[tuple[str, str], IPv4Address]:
                 if c not in (0, 255):
                     break
             plan[(node.name, iface.name)] = IPv4Address(f"127.{a}.{b}.{c}")
+    # routers' loopbacks too (iBGP sessions between loopbacks), after every interface
+    for node in topo.nodes:
+        if node.loopback is not None:
+            while True:
+                i += 1
+                a, b, c = 1 + i // 65536, (i // 256) % 256, i % 256
+                if c not in (0, 255):
+                    break
+            plan[(node.name, "lo")] = IPv4Address(f"127.{a}.{b}.{c}")
     return plan
 
 

@@ -91,6 +91,68 @@ def ospf_section(node: Node) -> dict[str, Any] | None:
     }
 
 
+def _policy_json(pol) -> dict[str, Any] | None:
+    if pol is None:
+        return None
+    return {
+        "rules": [
+            {
+                "prefixes": [[str(p), ge, le] for p, ge, le in r.prefixes],
+                "as_path_regex": r.as_path_regex,
+                "as_path_contains": r.as_path_contains,
+                "as_path_origin": r.as_path_origin,
+                "community": list(r.community) if r.community else None,
+                "action": r.action,
+                "set_local_pref": r.set_local_pref,
+                "set_med": r.set_med,
+                "add_communities": [list(c) for c in r.add_communities],
+                "prepend": r.prepend,
+            }
+            for r in pol.rules
+        ],
+        "default": pol.default,
+    }
+
+
+def bgp_section(node: Node) -> dict[str, Any] | None:
+    """The ``bgp`` part of a router config from the node's typed BGP settings."""
+    bgp = node.protocol("bgp")
+    if bgp is None:
+        return None
+    neighbors = []
+    for n in bgp.neighbors:
+        neighbors.append(
+            {
+                "address": str(n.address),
+                "remote_as": n.remote_as,
+                "local_address": str(n.local_address),
+                "description": n.name,
+                "ebgp": n.ebgp,
+                "multihop": n.ebgp and bool(getattr(n, "multihop", False)),
+                "passive": n.passive,
+                "next_hop_self": n.next_hop_self,
+                "route_reflector_client": n.route_reflector_client,
+                "hold_time": n.hold_time,
+                "keepalive": n.keepalive,
+                "md5": n.md5,
+                "max_prefix": n.max_prefix,
+                "ttl_security": n.ttl_security,
+                "relationship": n.relationship,
+                "four_octet_as": n.four_octet_as,
+                "import": _policy_json(n.import_policy),
+                "export": _policy_json(n.export_policy),
+            }
+        )
+    return {
+        "asn": bgp.asn,
+        "neighbors": neighbors,
+        "announce": [str(p) for p in bgp.announce],
+        "announce_always": bgp.announce_always,
+        "redistribute": list(bgp.redistribute),
+        "cluster_id": str(bgp.cluster_id) if bgp.cluster_id else None,
+    }
+
+
 def router_config(
     node: Node, topo: Topology, state_dir: Path, *, seed: int = 0, mode: str = "netns"
 ) -> RouterConfig:
@@ -102,6 +164,9 @@ def router_config(
     ospf = ospf_section(node)
     if ospf is not None:
         protocols["ospf"] = ospf
+    bgp = bgp_section(node)
+    if bgp is not None:
+        protocols["bgp"] = bgp
     ndir = state_dir / "nodes" / node.name
     plan = loopback_plan(topo) if mode == "loopback" else None
     assert node.router_id is not None
@@ -129,7 +194,15 @@ def router_config(
         mode=mode,
         install_fib=mode != "loopback",
         ports=dict(PORTS) if mode == "loopback" else {},
+        addr_map=_addr_map(topo, plan) if plan is not None else {},
     )
+
+
+def _addr_map(topo: Topology, plan) -> dict[str, str]:
+    """Every model address of the lab -> its 127.x address (loopbacks included)."""
+    out = {str(topo.node(n).iface(i).address.ip): str(a) for (n, i), a in plan.items() if i != "lo"}
+    out.update({str(topo.node(n).loopback.ip): str(a) for (n, i), a in plan.items() if i == "lo"})
+    return out
 
 
 def _iface(topo: Topology, node: Node, i, plan) -> IfaceConf:

@@ -44,6 +44,8 @@ class RouterConfig:
     seed: int = 0
     #: loopback mode only: protocol -> port offset mapping (documented in docs/architecture.md)
     ports: dict[str, int] = field(default_factory=dict)
+    #: loopback mode only: every model address of the lab -> its 127.x address (BGP sessions)
+    addr_map: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class RouterConfig:
             "install_fib": self.install_fib,
             "seed": self.seed,
             "ports": self.ports,
+            "addr_map": self.addr_map,
         }
 
     @classmethod
@@ -118,6 +121,7 @@ class RouterConfig:
             install_fib=d.get("install_fib", True),
             seed=d.get("seed", 0),
             ports=d.get("ports", {}),
+            addr_map=d.get("addr_map", {}),
         )
 
     def save(self, path: Path) -> None:

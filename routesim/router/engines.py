@@ -94,7 +94,87 @@ def _ospf(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tup
     return OspfEngine(config, rng), "raw-ospf"
 
 
-FACTORIES: dict[str, Factory] = {"rip": _rip, "ospf": _ospf}
+def bgp_policy(d: dict[str, Any] | None):
+    """A policy from the router config's JSON (see ``lab/routerconf.py``)."""
+    from ipaddress import IPv4Network
+
+    from routesim.proto.bgp.policy import AsPathMatch, Policy, PolicyRule, PrefixMatch
+
+    if not d:
+        return None
+
+    def community(c) -> int:
+        return (int(c[0]) << 16) | int(c[1])
+
+    rules = []
+    for r in d.get("rules", []):
+        as_path = None
+        if (
+            r.get("as_path_regex")
+            or r.get("as_path_contains") is not None
+            or r.get("as_path_origin") is not None
+        ):
+            as_path = AsPathMatch(r.get("as_path_regex"), r.get("as_path_contains"), r.get("as_path_origin"))
+        rules.append(
+            PolicyRule(
+                prefixes=tuple(PrefixMatch(IPv4Network(p), ge, le) for p, ge, le in r.get("prefixes", [])),
+                as_path=as_path,
+                community=community(r["community"]) if r.get("community") else None,
+                action=r.get("action", "accept"),
+                set_local_pref=r.get("set_local_pref"),
+                set_med=r.get("set_med"),
+                add_communities=tuple(community(c) for c in r.get("add_communities", [])),
+                prepend=int(r.get("prepend", 0)),
+            )
+        )
+    return Policy(tuple(rules), d.get("default", "accept"))
+
+
+def _bgp(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tuple[Engine, str]:
+    from ipaddress import IPv4Network
+
+    from routesim.proto.bgp.config import BgpConfig, BgpNeighbor
+    from routesim.proto.bgp.engine import BgpEngine
+
+    t = cfg.timers
+    neighbors = tuple(
+        BgpNeighbor(
+            address=IPv4Address(n["address"]),
+            remote_as=int(n["remote_as"]),
+            local_address=IPv4Address(n["local_address"]) if n.get("local_address") else None,
+            description=n.get("description", ""),
+            passive=bool(n.get("passive", False)),
+            next_hop_self=bool(n.get("next_hop_self", False)),
+            route_reflector_client=bool(n.get("route_reflector_client", False)),
+            hold_time=n.get("hold_time"),
+            keepalive=n.get("keepalive"),
+            md5_password=n.get("md5"),
+            max_prefix=n.get("max_prefix"),
+            ttl_security=bool(n.get("ttl_security", False)),
+            import_policy=bgp_policy(n.get("import")),
+            export_policy=bgp_policy(n.get("export")),
+            relationship=n.get("relationship"),
+            four_octet_as=bool(n.get("four_octet_as", True)),
+        )
+        for n in section.get("neighbors", [])
+    )
+    config = BgpConfig(
+        asn=int(section["asn"]),
+        router_id=cfg.router_id,
+        neighbors=neighbors,
+        announce=tuple(IPv4Network(p) for p in section.get("announce", ())),
+        announce_always=bool(section.get("announce_always", False)),
+        redistribute=frozenset(RouteProtocol(p) for p in section.get("redistribute", ())),
+        hold_time=float(t.get("bgp_hold", 180.0)),
+        keepalive=float(t.get("bgp_keepalive", 60.0)),
+        connect_retry=float(t.get("bgp_connect_retry", 120.0)),
+        cluster_id=IPv4Address(section["cluster_id"]) if section.get("cluster_id") else None,
+        install_routes=bool(section.get("install_routes", True)),
+    )
+    return BgpEngine(config, rng), "tcp-bgp"
+
+
+FACTORIES: dict[str, Factory] = {"rip": _rip, "ospf": _ospf, "bgp": _bgp}
 
 
 def build_engines(cfg: RouterConfig) -> list[tuple[Engine, str]]:

@@ -25,11 +25,13 @@ from routesim.proto.base import (
     Action,
     ArmTimer,
     CancelTimer,
+    CloseConnection,
     Engine,
     Event,
     InterfaceDown,
     InterfaceUp,
     Log,
+    OpenConnection,
     PacketIn,
     RibChanged,
     RoutesChanged,
@@ -78,6 +80,7 @@ class Router:
         self._fib_dirty = False
         self._udp: dict[str, Any] = {}
         self._raw: dict[str, Any] = {}
+        self._tcp: dict[str, Any] = {}
         self._stop = asyncio.Event()
         self.iface_up: dict[str, bool] = {}
         self.started_at = time.time()
@@ -132,6 +135,8 @@ class Router:
         self._timers.clear()
         for port in [*self._udp.values(), *self._raw.values()]:
             port.close()
+        for tcp in self._tcp.values():
+            await tcp.stop()
         if control:
             await control.close()
         if self._watcher:
@@ -304,6 +309,14 @@ class Router:
                     new=a.new,
                     reason=a.reason,
                 )
+            elif isinstance(a, OpenConnection):
+                tcp = self._tcp.get(name)
+                if tcp is not None and not stopping:
+                    tcp.open(a.peer, a.local)
+            elif isinstance(a, CloseConnection):
+                tcp = self._tcp.get(name)
+                if tcp is not None:
+                    tcp.close(a.conn)
             elif type(a).__name__ in ("JoinGroup", "LeaveGroup"):
                 port = self._raw.get(a.iface)
                 if port is not None:
@@ -327,6 +340,8 @@ class Router:
         for name, transport in self.transports.items():
             if transport == "raw-ospf":
                 self._start_raw(name)
+            if transport == "tcp-bgp":
+                await self._start_tcp(name)
             if transport != "udp-rip":
                 continue
             own = {i.address.ip for i in self.cfg.interfaces}
@@ -362,6 +377,48 @@ class Router:
             port.start()
             self._raw[conf.name] = port
 
+    async def _start_tcp(self, name: str) -> None:
+        from routesim.router.tcp import BgpTransport, PeerOptions
+
+        section = self.cfg.protocols.get(name, {})
+        peers = {}
+        for n in section.get("neighbors", []):
+            single_hop = n.get("ebgp", True) and not n.get("multihop", False)
+            if n.get("ttl_security"):
+                opts = PeerOptions(n.get("md5"), 255, 254)
+            else:
+                opts = PeerOptions(n.get("md5"), 1 if single_hop else None)
+            peers[IPv4Address(n["address"])] = opts
+        if self.cfg.mode == "loopback":
+            amap = {IPv4Address(m): IPv4Address(b) for m, b in self.cfg.addr_map.items()}
+            rmap = {b: m for m, b in amap.items()}
+            listen = sorted({amap[i.address.ip] for i in self.cfg.interfaces if i.address.ip in amap})
+            if self.cfg.loopback is not None and self.cfg.loopback.ip in amap:
+                listen.append(amap[self.cfg.loopback.ip])
+            transport = BgpTransport(
+                self._emitter(name),
+                port=int(self.cfg.ports.get("bgp", 10179)),
+                listen=listen,
+                peers=peers,
+                to_wire=lambda a: amap.get(a, a),
+                from_wire=lambda a: rmap.get(a, a),
+            )
+        else:
+            transport = BgpTransport(
+                self._emitter(name),
+                port=int(self.cfg.ports.get("bgp", 179)),
+                listen=[IPv4Address("0.0.0.0")],
+                peers=peers,
+            )
+        await transport.start()
+        self._tcp[name] = transport
+
+    def _emitter(self, name: str):
+        def emit(event) -> None:
+            self.feed(name, event)
+
+        return emit
+
     def _raw_deliver(self, name: str):
         def deliver(iface: str, src: IPv4Address, dst: IPv4Address, data: bytes, ttl: int) -> None:
             self.feed(name, PacketIn(iface=iface, src=src, data=data, dst=dst, ttl=ttl))
@@ -375,6 +432,11 @@ class Router:
         return deliver
 
     def _send(self, name: str, a: Send) -> None:
+        if a.conn is not None:
+            tcp = self._tcp.get(name)
+            if tcp is not None:
+                tcp.send(a.conn, a.data)
+            return
         if self.transports.get(name) == "raw-ospf":
             port = self._raw.get(a.iface or "")
             if port is not None and a.dst is not None:

@@ -19,7 +19,9 @@ def test_address_plan_is_unique_inside_127_and_skips_network_and_broadcast_octet
     topo = load_topology(ROOT / "topologies/rip_triangle.yaml")
     plan = loopback_plan(topo)
     addrs = list(plan.values())
-    assert len(set(addrs)) == len(addrs) == sum(len(n.interfaces) for n in topo.nodes)
+    loopbacks = sum(1 for n in topo.nodes if n.loopback is not None)
+    assert len(set(addrs)) == len(addrs) == sum(len(n.interfaces) for n in topo.nodes) + loopbacks
+    assert (("r1", "lo") in plan) and ("h1", "lo") not in plan
     assert all(a.is_loopback for a in addrs)
     assert all(int(a) % 256 not in (0, 255) for a in addrs)
     assert neighbours(topo, "r1", "r2") == [("r2", "r1")]
