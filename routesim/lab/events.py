@@ -310,6 +310,24 @@ class EventPlayer:
             return f"{'add' if st else 'remove'} static {prefix} on {node}" + (
                 f" via {st.next_hop}" if st and st.next_hop else ""
             )
+        if a == "bgp_reset":
+            node, peer = (args[0], args[1]) if isinstance(args, list) else (args, None)
+            address = None
+            if peer is not None:
+                bgp = world.topo.node(node).protocol("bgp")
+                match = [n for n in bgp.neighbors if n.node == peer or n.name == str(peer)] if bgp else []
+                if not match:
+                    raise EventError(f"{node} has no BGP neighbor {peer}")
+                address = str(match[0].address)
+            lab.bgp_command(node, "bgp_reset", peer=address)
+            return f"reset BGP session{'s' if peer is None else ''} of {node}" + (
+                f" with {peer}" if peer else ""
+            )
+        if a in ("announce", "withdraw"):
+            node, prefix = args["node"], IPv4Network(args["prefix"])
+            lab.bgp_command(node, "bgp_announce" if a == "announce" else "bgp_withdraw", prefix=str(prefix))
+            world.topo = _replace_announce(world.topo, node, prefix, add=a == "announce")
+            return f"{a} {prefix} from {node}"
         raise EventError(f"event {a!r} is not supported by this version of routesim yet")
 
     # --- playing ---------------------------------------------------------------------------
@@ -468,6 +486,20 @@ def _replace_statics(topo: Topology, node: str, prefix: IPv4Network, st: StaticR
         if n.name == node:
             statics = tuple(s for s in n.static if s.prefix != prefix) + ((st,) if st else ())
             n = dataclasses.replace(n, static=statics)
+        nodes.append(n)
+    return dataclasses.replace(topo, nodes=tuple(nodes), _index={})
+
+
+def _replace_announce(topo: Topology, node: str, prefix: IPv4Network, *, add: bool) -> Topology:
+    nodes = []
+    for n in topo.nodes:
+        if n.name == node:
+            bgp = n.protocol("bgp")
+            if bgp is None:
+                raise EventError(f"{node} does not run BGP")
+            announce = tuple(p for p in bgp.announce if p != prefix) + ((prefix,) if add else ())
+            bgp = dataclasses.replace(bgp, announce=announce)
+            n = dataclasses.replace(n, protocols=tuple((k, bgp if k == "bgp" else v) for k, v in n.protocols))
         nodes.append(n)
     return dataclasses.replace(topo, nodes=tuple(nodes), _index={})
 

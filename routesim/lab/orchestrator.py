@@ -511,6 +511,13 @@ class Lab:
             h.external.wait_ready(15)
         self.expected_down.discard(node)
 
+    def bgp_command(self, node: str, command: str, **args: Any) -> Any:
+        """bgp_reset / bgp_announce / bgp_withdraw on a routesim router."""
+        h = self.nodes[node]
+        if h.kind is not NodeKind.ROUTESIM:
+            raise KeyError(f"{command} on a {h.kind} node is not supported")
+        return query(h.control, command, **args)
+
     def static_change(self, node: str, action: str, prefix, route) -> None:
         h = self.nodes[node]
         if h.kind is not NodeKind.ROUTESIM:

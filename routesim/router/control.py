@@ -17,7 +17,18 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Requests that change the router (everything else only reads the inspection model).
-COMMANDS = frozenset({"static_add", "static_remove", "iface_down", "iface_up", "impair"})
+COMMANDS = frozenset(
+    {
+        "static_add",
+        "static_remove",
+        "iface_down",
+        "iface_up",
+        "impair",
+        "bgp_reset",
+        "bgp_announce",
+        "bgp_withdraw",
+    }
+)
 
 
 class ControlServer:

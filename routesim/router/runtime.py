@@ -471,6 +471,25 @@ class Router:
                     self._perform(name, engine.handle(ev, self.now()))
                 self._offer_rib()
             return {"interface": iface, "up": up}
+        if q in ("bgp_reset", "bgp_announce", "bgp_withdraw"):
+            from ipaddress import IPv4Network
+
+            engine = self.engines.get("bgp")
+            if engine is None:
+                raise KeyError("this router does not run BGP")
+            now = self.now()
+            if q == "bgp_reset":
+                peers = [IPv4Address(args["peer"])] if args.get("peer") else list(engine.peers)
+                for peer in peers:
+                    self._perform("bgp", engine.reset_peer(peer, now))
+                return {"reset": [str(p) for p in peers]}
+            prefix = IPv4Network(args["prefix"])
+            current = [p for p in engine.config.announce if p != prefix]
+            if q == "bgp_announce":
+                current.append(prefix)
+            self._perform("bgp", engine.set_announce(current, now))
+            self.events.add("config", now, command=q, prefix=str(prefix))
+            return {"announce": [str(p) for p in current]}
         if q == "impair":
             port = self._udp.get(args["interface"])
             if port is None or not hasattr(port, "loss"):

@@ -13,6 +13,7 @@ AS4 merge, loop and RR checks, import policy: Adj-RIB-In) -> :meth:`_decide` per
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections import Counter
@@ -275,6 +276,15 @@ class BgpEngine:
         return self._admin(
             address, now, lambda p: p.session.event(p.session.start_event(automatic=False), now)
         )
+
+    def set_announce(self, prefixes: Iterable[IPv4Network], now: float) -> list[Action]:
+        """Replace the ``announce`` list at run time (``announce``/``withdraw`` events) and re-originate."""
+        if not self._running:
+            return []
+        self.config = dataclasses.replace(self.config, announce=tuple(prefixes))
+        self._out, self._changed, self._now = [], {}, now
+        self._refresh_local()
+        return self._finish(now)
 
     def request_route_refresh(self, address: IPv4Address, now: float) -> list[Action]:
         """Ask the peer to resend its Adj-RIB-Out (RFC 2918 §3)."""
