@@ -139,9 +139,71 @@ def render_ospf(console: Console, node: str, data: dict[str, Any]) -> None:
         )
 
 
+_ORIGIN_CODE = {"igp": "i", "egp": "e", "incomplete": "?"}
+
+
+def _bgp_routes(title: str, rows: list[dict[str, Any]]) -> Table:
+    """``show ip bgp`` style: status, prefix, next hop, metric, LocPrf, path and origin code."""
+    t = Table(title=title, title_justify="left")
+    for c in ("", "network", "next hop", "metric", "locprf", "path", "from", "why best"):
+        t.add_column(c)
+    for r in rows:
+        status = ("*>" if r.get("best") else "* ") if not r.get("unusable") else "  "
+        path = f"{r.get('as_path') or ''} {_ORIGIN_CODE.get(str(r.get('origin')), '?')}".strip()
+        t.add_row(
+            status,
+            r.get("prefix", ""),
+            r.get("next_hop") or "0.0.0.0",
+            "" if r.get("med") is None else str(r["med"]),
+            "" if r.get("local_pref") is None else str(r["local_pref"]),
+            path,
+            r.get("peer", ""),
+            r.get("reason") or r.get("unusable") or "",
+        )
+    return t
+
+
+def render_bgp(console: Console, node: str, data: dict[str, Any]) -> None:
+    summary = data.get("summary")
+    if summary:
+        console.print(
+            f"BGP router identifier {summary.get('router_id')}, local AS number {summary.get('asn')}; "
+            f"{summary.get('established')}/{summary.get('neighbors')} sessions established, "
+            f"{summary.get('loc_rib')} prefixes in the Loc-RIB",
+            markup=False,
+        )
+    if "neighbors" in data:
+        cols = [
+            "address",
+            "remote_as",
+            "description",
+            "type",
+            "state",
+            "uptime",
+            "prefixes_received",
+            "prefixes_accepted",
+            "prefixes_advertised",
+            "hold_time",
+            "relationship",
+            "last_error",
+        ]
+        console.print(_rows(f"{node}: BGP neighbors", data["neighbors"], cols))
+    if "routes" in data:
+        console.print(_bgp_routes(f"{node}: BGP Loc-RIB (*> best)", data["routes"]))
+        if data.get("routes_truncated"):
+            console.print("(truncated: use --json with a limit, or routesim show NODE bgp routes)")
+    for key, label in (("rib_in", "Adj-RIB-In"), ("rib_out", "Adj-RIB-Out")):
+        for peer, rows in (data.get(key) or {}).items():
+            if rows or len(data.get(key) or {}) == 1:
+                console.print(_bgp_routes(f"{node}: {label} of {peer}", rows))
+
+
 def render_show(console: Console, node: str, what: str, data: Any) -> None:
     if what.split()[0] == "ospf" and isinstance(data, dict):
         render_ospf(console, node, data)
+        return
+    if what.split()[0] == "bgp" and isinstance(data, dict):
+        render_bgp(console, node, data)
         return
     if what == "routes" and isinstance(data, dict):
         render_routes(console, node, data)
