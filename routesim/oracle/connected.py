@@ -12,10 +12,15 @@ from routesim.topology.model import Topology
 
 
 def up_interfaces(topo: Topology, graph: nx.DiGraph, node: str):
-    """Interfaces of ``node`` whose link or LAN is still in the graph (stubs are always up)."""
-    live_links = {d["link"] for _, _, d in graph.out_edges(node, data=True)} if node in graph else set()
+    """Interfaces of ``node`` whose link or LAN is not down (stubs are always up).
+
+    Read from the graph's ``down_links`` rather than its edges: parallel links between two routers
+    share one edge per direction in the graph, but each has its own interfaces and subnet."""
+    if node not in graph:
+        return
+    down = graph.graph.get("down_links", set())
     for iface in topo.node(node).interfaces:
-        if iface.kind == "stub" or iface.link in live_links:
+        if iface.kind == "stub" or iface.link not in down:
             yield iface
 
 

@@ -30,7 +30,7 @@ def build_graph(
     (:func:`is_up`). The events machinery recomputes the oracle this way after a failure.
     """
     down_l, down_n = set(down_links), set(down_nodes)
-    g = nx.DiGraph()
+    g = nx.DiGraph(down_links=down_l)
     for n in topo.nodes:
         g.add_node(n.name, kind=str(n.kind), down=n.name in down_n)
 

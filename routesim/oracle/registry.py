@@ -1,4 +1,8 @@
-"""Protocol oracles register here; :func:`expected_tables` runs them in order of distance."""
+"""Protocol oracles register here; :func:`expected_tables` runs them in ``_ORDER``.
+
+The IGPs come first: the BGP oracle reads their routes (covering routes for ``announce``, next-hop
+resolution and IGP costs, session reachability between loopbacks).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from routesim.topology.model import Topology
 #: protocol section name -> function(topo, graph, tables) adding that protocol's routes.
 OracleFn = Callable[[Topology, nx.DiGraph, ExpectedTables], None]
 _REGISTRY: dict[str, OracleFn] = {}
-_ORDER = ("bgp", "ospf", "rip")
+_ORDER = ("ospf", "rip", "bgp")
 
 
 def register(protocol: str, fn: OracleFn) -> OracleFn:

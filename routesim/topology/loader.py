@@ -13,7 +13,8 @@ earlier phase rejected, so one mistake rarely reports twice):
    order) take the next free block of their pool that overlaps nothing already taken;
 6. interface names, interfaces, links, LANs;
 7. static routes, protocol sections (RIP typed in :mod:`.rip`, OSPF in :mod:`.ospf`, then the
-   OSPF checks across both ends of each segment; BGP kept as :class:`~.yamlpos.ProtoSection`),
+   OSPF checks across both ends of each segment; BGP typed in :mod:`.bgp` with the sessions
+   checked from both ends),
    gateway addresses, ``expect`` and ``events``.
 
 ``docs/topology.md`` is the user's reference for every rule here.
@@ -29,6 +30,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from routesim.topology import timers as timers_mod
+from routesim.topology.bgp import parse_bgp
 from routesim.topology.errors import Path, Problem, ProblemSink, TopologyError, format_path, unknown
 from routesim.topology.model import (
     Addressing,
@@ -244,6 +246,7 @@ class _Loader:
         self.bad_loopback: set[str] = set()
         self.timer_values: Timers = Timers()
         self.ospf_sections: dict[str, Any] = {}
+        self.bgp_sections: dict[str, Any] = {}
 
     # -- reporting helpers ----------------------------------------------------------------------
     def err(self, path: Path, message: str) -> None:
@@ -318,6 +321,9 @@ class _Loader:
         self.build_interfaces()
         nodes = self.build_nodes()
         for p in check_ospf_adjacencies(nodes, self.ospf_sections):
+            self.sink.add(p.pos, p.path, p.message)
+        nodes, bgp_problems = parse_bgp(nodes, self.bgp_sections, self.timer_values)
+        for p in bgp_problems:
             self.sink.add(p.pos, p.path, p.message)
         links, lans = self.build_segments()
         expect = self.parse_expect(top.get("expect", []), links)
@@ -459,6 +465,14 @@ class _Loader:
             else:
                 self.parse_gateway(spec, m["gateway"])
             return
+        if spec.kind is NodeKind.GOBGP:
+            for k in m:
+                if k in PROTOCOLS and k != "bgp":
+                    self.err_key(
+                        (*path, k), f"a gobgp node runs BGP only; remove '{k}' (or use kind: bird or frr)"
+                    )
+            if "bgp" not in m:
+                self.err_key(path, f"gobgp node '{spec.name}' needs a bgp section")
         for k in m:
             if k == "gateway":
                 self.err_key((*path, k), "'gateway' applies to hosts (kind: host) only")
@@ -1027,9 +1041,10 @@ class _Loader:
                         if ospf is not None:
                             self.ospf_sections[spec.name] = sec
                             protocols.append(("ospf", ospf))
-                    else:
+                    else:  # bgp: typed by parse_bgp once every router's section is known
                         if sec.value is None:
                             sec = type(sec)({}, sec.path, sec.filename, sec.pos_of, sec.key_pos_of)
+                        self.bgp_sections[spec.name] = sec
                         protocols.append((proto, sec))
             else:
                 gateway = self.host_gateway(spec, ifaces)

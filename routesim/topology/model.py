@@ -26,6 +26,7 @@ class NodeKind(enum.StrEnum):
     ROUTESIM = "routesim"
     BIRD = "bird"
     FRR = "frr"
+    GOBGP = "gobgp"
     HOST = "host"
 
     @property
@@ -297,6 +298,90 @@ class OspfSettings:
     @property
     def is_abr(self) -> bool:
         return len(self.areas) > 1
+
+
+#: Well-known communities (RFC 1997) by the names the YAML accepts, as (high, low) 16-bit halves.
+WELL_KNOWN_COMMUNITIES = {
+    "no-export": (0xFFFF, 0xFF01),
+    "no-advertise": (0xFFFF, 0xFF02),
+    "no-export-subconfed": (0xFFFF, 0xFF03),
+}
+
+
+@dataclass(frozen=True)
+class BgpPolicyRuleSettings:
+    """One import/export rule: every given match must hold (AND); the first matching rule wins.
+
+    ``prefixes`` are ``(prefix, ge, le)`` with FRR prefix-list semantics (without ``ge``/``le`` the
+    length must be exact), any of them matching; ``as_path_regex`` is a Python regex searched in the
+    AS path written ``"4134 4837 64500"``; ``as_path_origin`` is the last AS of the path;
+    ``community`` is ``(asn, value)``. ``prepend`` adds our AS that many extra times (export only).
+    """
+
+    prefixes: tuple[tuple[IPv4Network, int | None, int | None], ...] = ()
+    as_path_regex: str | None = None
+    as_path_contains: int | None = None
+    as_path_origin: int | None = None
+    community: tuple[int, int] | None = None
+    action: str = "accept"  # accept | reject
+    set_local_pref: int | None = None
+    set_med: int | None = None
+    add_communities: tuple[tuple[int, int], ...] = ()
+    prepend: int = 0
+
+
+@dataclass(frozen=True)
+class BgpPolicySettings:
+    """An ordered rule list; ``default`` (accept | reject) decides when no rule matches."""
+
+    rules: tuple[BgpPolicyRuleSettings, ...] = ()
+    default: str = "accept"
+
+
+@dataclass(frozen=True)
+class BgpNeighborSettings:
+    """One BGP session as seen from this router, every address decided (see docs/topology.md, "BGP").
+
+    ``relationship`` is what the NEIGHBOUR is to us (customer | peer | provider, Gao-Rexford);
+    ``hold_time``/``keepalive`` None mean the timers profile's ``bgp_hold``/``bgp_keepalive``;
+    ``multihop``: an eBGP session between loopbacks rather than over a shared link.
+    """
+
+    name: str  # the key as written: a node name or an address
+    node: str | None  # the peer node when it is in the model
+    address: IPv4Address  # the peer's address for the session
+    local_address: IPv4Address  # our address on the session (update-source)
+    remote_as: int
+    ebgp: bool
+    relationship: str | None = None  # customer | peer | provider
+    next_hop_self: bool = False
+    route_reflector_client: bool = False
+    passive: bool = False
+    md5: str | None = None
+    ttl_security: bool = False  # RFC 5082 GTSM
+    max_prefix: int | None = None
+    hold_time: float | None = None
+    keepalive: float | None = None
+    four_octet_as: bool = True
+    import_policy: BgpPolicySettings | None = None
+    export_policy: BgpPolicySettings | None = None
+    multihop: bool = False
+
+
+@dataclass(frozen=True)
+class BgpSettings:
+    """The resolved ``bgp:`` section of a router (see docs/topology.md, "BGP")."""
+
+    asn: int
+    neighbors: tuple[BgpNeighborSettings, ...]
+    announce: tuple[IPv4Network, ...] = ()
+    announce_always: bool = False
+    redistribute: tuple[str, ...] = ()  # connected | static | ospf | rip
+    cluster_id: IPv4Address | None = None  # route reflector cluster id (default: the router ID)
+
+    def neighbor(self, name: str) -> BgpNeighborSettings | None:
+        """The session whose key is ``name`` or whose peer node is ``name``."""
+        return next((n for n in self.neighbors if n.name == name or n.node == name), None)
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,12 @@ def test_bird_direct_protocol_counts_as_connected_and_unmodeled_protocols_are_no
     assert v.ok
     assert any(r.status is Status.NOT_MODELED for r in v.routes)
     assert not compare_tables("r2", exp, rows).ok
+
+
+def test_parallel_links_each_keep_their_connected_subnet():
+    topo = load_topology_text("name: par\nnodes: {a: {}, b: {}}\nlinks: [[a, b], [a, b]]\n")
+    a = expected_tables(topo).for_router("a")
+    subnets = {lk.subnet for lk in topo.links}
+    assert len(subnets) == 2 and subnets <= {p for p, r in a.items() if r.protocol == "connected"}
+    a_down = expected_tables(topo, down_links=[topo.links[1].id]).for_router("a")
+    assert topo.links[0].subnet in a_down and topo.links[1].subnet not in a_down

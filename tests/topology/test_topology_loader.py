@@ -278,7 +278,7 @@ def test_rip_cost_above_15_needs_a_metric_override() -> None:
         load_topology_text(text)
 
 
-def test_ospf_and_bgp_sections_keep_values_and_positions() -> None:
+def test_ospf_and_bgp_sections_are_typed() -> None:
     t = load_topology_text(
         """\
 nodes:
@@ -288,7 +288,8 @@ nodes:
     bgp:
       neighbors:
         r2: {relationship: customer}
-  r2: {ospf: }
+  r2: {asn: 64501, ospf: , bgp: {neighbors: {r1: {relationship: provider}}}}
+links: [[r1, r2]]
 """,
         "p.yaml",
     )
@@ -297,15 +298,9 @@ nodes:
     ospf = r1.protocol("ospf")  # typed since the OSPF parser (tests/topology/test_topology_ospf.py)
     assert isinstance(ospf, OspfSettings) and ospf.loopback_area == IPv4Address(0)
     assert isinstance(t.node("r2").protocol("ospf"), OspfSettings)
-    bgp = r1.protocol("bgp")
-    assert bgp.value == {"neighbors": {"r2": {"relationship": "customer"}}}
-    rel = ("neighbors", "r2", "relationship")
-    assert (bgp.pos(rel).line, bgp.pos(rel).column) == (7, 28)
-    assert (bgp.key_pos(rel).line, bgp.key_pos(rel).column) == (7, 14)
-    assert str(bgp.problem(rel, "bad")) == "p.yaml:7:28: nodes.r1.bgp.neighbors.r2.relationship: bad"
-    ((name, nb),) = bgp.sub("neighbors").items()
-    assert name == "r2" and nb.value == {"relationship": "customer"} and nb.pos(("relationship",)).line == 7
-    assert t.node("r2").protocol("ospf").interfaces == ()  # `ospf:` (null) is `ospf: true`
+    (nb,) = r1.protocol("bgp").neighbors
+    assert (nb.node, nb.remote_as, nb.ebgp, nb.relationship) == ("r2", 64501, True, "customer")
+    assert nb.address == t.node("r2").iface("r1").address.ip  # eBGP over the shared link
     assert r1.protocol("rip") is None
 
 
