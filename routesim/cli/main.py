@@ -298,12 +298,28 @@ def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
         metric_histories,
         print_tables,
         reach_table,
+        reach_table_json,
         timeline_lines,
     )
 
     lab.set_phase("events")
     player = EventPlayer(lab, timeout=timeout, progress=progress)
-    results = player.play_all(topo.events, converged_at=time.time())
+
+    def reach_after(res) -> None:
+        if (
+            topo.expect
+            and lab.mode != "loopback"
+            and res.convergence is not None
+            and res.convergence.converged
+        ):
+            checks = [
+                check_expect(lab, e, check_path=False)
+                for e in topo.expect
+                if e.source not in player.world.down_nodes
+            ]
+            res.reach = [c.to_json() for c in checks]
+
+    results = player.play_all(topo.events, converged_at=time.time(), on_result=reach_after)
     lab.event_results = results
     for r in results:
         console.print(f"[bold]event {r.index + 1}[/bold]: {r.description}")
@@ -314,6 +330,8 @@ def _play_events(lab, topo, report, timeout, timeline, progress) -> int:
             console.print("  metric history (routes that changed 3 times or more):")
             for line in histories:
                 console.print("  " + line, markup=False, highlight=False)
+        if r.reach:
+            console.print(reach_table_json(r.reach, title=f"after event {r.index + 1}: paths and RTTs"))
         if r.superseded:
             console.print(
                 "  [yellow]not converged when the next event was due (the script moves on)[/yellow]"

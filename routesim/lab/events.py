@@ -91,6 +91,8 @@ class EventResult:
     probes: list[ProbeResult] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    #: reachability checks run in the state this event led to (paths not judged, RTTs shown)
+    reach: list[dict[str, Any]] = field(default_factory=list)
     #: the next event was due (``wait`` without ``after: converged``) before this one converged:
     #: shown, but not a failure, since the script itself cut the wait short
     superseded: bool = False
@@ -120,6 +122,7 @@ class EventResult:
             "timeline": self.timeline,
             "error": self.error,
             "superseded": self.superseded,
+            "reach": self.reach,
         }
 
 
@@ -332,7 +335,12 @@ class EventPlayer:
 
     # --- playing ---------------------------------------------------------------------------
 
-    def play_all(self, events: tuple[EventSpec, ...], converged_at: float) -> list[EventResult]:
+    def play_all(
+        self,
+        events: tuple[EventSpec, ...],
+        converged_at: float,
+        on_result: Callable[[EventResult], None] | None = None,
+    ) -> list[EventResult]:
         """Play the script. Events with neither ``wait`` nor ``after`` join the previous one: they are
         applied together and measured as one step (a simultaneous failure of two links, say)."""
         groups: list[list[EventSpec]] = []
@@ -349,6 +357,8 @@ class EventPlayer:
             nxt = groups[i + 1][0] if i + 1 < len(groups) else None
             res = self.play(i, group, next_spec=nxt)
             self.results.append(res)
+            if on_result is not None and (nxt is None or nxt.after == "converged"):
+                on_result(res)  # e.g. ping/traceroute in the new state, before the next event
             prev_applied = res.applied_at
             conv = res.convergence
             if conv and conv.converged:

@@ -188,3 +188,16 @@ def metric_histories(result, min_changes: int = 3) -> list[str]:
         seq = " -> ".join(f"{m}" if t == 0.0 else f"{m} (+{t:.2f}s)" for t, m in steps)
         lines.append(f"{node:<8} {prefix:<18} {seq}")
     return lines
+
+
+def reach_table_json(rows: list[dict[str, Any]], title: str) -> Table:
+    """Reach results (the JSON shape of ``ReachResult.to_json``) as a table: where traffic goes now."""
+    t = Table(title=title, title_justify="left")
+    for c in ("from", "to", "received", "rtt avg", "path"):
+        t.add_column(c)
+    for r in rows:
+        rtt = f"{r['rtt_avg_ms']:.2f} ms" if r.get("rtt_avg_ms") is not None else "-"
+        t.add_row(
+            r["from"], r["to"], f"{r['received']}/{r['sent']}", rtt, " > ".join(r.get("path") or []) or "-"
+        )
+    return t
