@@ -33,10 +33,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from routesim.topology.model import Node, OspfSettings, Topology
 
-from . import parse
+from . import bgp, parse
 from .base import (
     ExternalConfigError,
     ExternalRouterError,
@@ -136,6 +137,7 @@ _BIRD_SPLIT = {
 }
 _BIRD_SOURCES = {
     "connected": "source = RTS_DEVICE",
+    "rip": "source = RTS_RIP",
     "static": "source = RTS_STATIC",
     "ospf": "source ~ [ RTS_OSPF, RTS_OSPF_IA, RTS_OSPF_EXT1, RTS_OSPF_EXT2 ]",
     "bgp": "source = RTS_BGP",
@@ -301,10 +303,212 @@ def _bird_ospf_export_filter(node: Node, s: OspfSettings) -> str:
     return "\n".join(lines)
 
 
-#: Protocol name (as in ``node.protocols``) -> section generator. BGP registers here.
+# --------------------------------------------------------------------------------------------------
+# BGP
+
+
+def _bird_prefix_set(ranges: tuple[bgp.PrefixRange, ...]) -> str:
+    items = []
+    for r in ranges:
+        items.append(str(r.prefix) if r.exact else f"{r.prefix}{{{r.ge},{r.le}}}")
+    return "[ " + ", ".join(items) + " ]"
+
+
+def _bird_rule_condition(rule: Any) -> str | None:
+    """The rule's matches ANDed as a BIRD expression; None when the rule matches everything."""
+    parts = []
+    ranges = bgp.prefix_ranges(rule)
+    if ranges:
+        parts.append(f"net ~ {_bird_prefix_set(ranges)}")
+    path = bgp.as_path_match(rule)
+    if path is not None:
+        kind, value = path
+        if kind == "contains":
+            parts.append(f"bgp_path ~ [= * {value} * =]")
+        elif kind == "origin":
+            parts.append(f"bgp_path.last = {value}")
+        elif kind == "first":
+            parts.append(f"bgp_path.first = {value}")
+        else:
+            raise ExternalConfigError("as_path regex not supported by the BIRD generator")
+    if rule.community is not None:
+        a, b = rule.community
+        parts.append(f"({a},{b}) ~ bgp_community")
+    return " && ".join(f"({p})" for p in parts) if parts else None
+
+
+def _bird_rule_sets(rule: Any, prepend_asn: int) -> list[str]:
+    out = []
+    if rule.set_local_pref is not None:
+        out.append(f"bgp_local_pref = {rule.set_local_pref};")
+    if rule.set_med is not None:
+        out.append(f"bgp_med = {rule.set_med};")
+    for a, b in rule.add_communities:
+        out.append(f"bgp_community.add(({a},{b}));")
+    out += [f"bgp_path.prepend({prepend_asn});"] * rule.prepend
+    return out
+
+
+def _bird_policy(policy: Any, prepend_asn: int, indent: str = "  ") -> list[str]:
+    """First matching rule decides; then the policy's default (RFC-free: routesim.proto.bgp.policy)."""
+    out = []
+    default = "accept"
+    if policy is not None:
+        for rule in policy.rules:
+            cond = _bird_rule_condition(rule)
+            if rule.action == "reject":
+                body = "reject;"
+            else:
+                body = " ".join([*_bird_rule_sets(rule, prepend_asn), "accept;"])
+            out.append(f"{indent}{body}" if cond is None else f"{indent}if {cond} then {{ {body} }}")
+            if cond is None:
+                return out
+        default = policy.default
+    out.append(f"{indent}{'accept' if default == 'accept' else 'reject'};")
+    return out
+
+
+def _bird_marker_set(asn: int, classes: tuple[int, ...]) -> str:
+    return "[ " + ", ".join(f"({asn}, {bgp.MARKER}, {c})" for c in classes) + " ]"
+
+
+def _bird_bgp_filters(node: Node, topo: Topology, s: Any, sess: bgp.Session) -> str:
+    """Import and export filters of one session (module docstring of bgp.py: the relationship model)."""
+    n = sess.neighbor
+    asn = s.asn
+    rel = bgp.uses_relationships(node, topo)
+    all_markers = f"[ ({asn}, {bgp.MARKER}, *) ]"
+    imp = [f"filter rs_bgp_in_{sess.ident} {{"]
+    if rel and sess.ebgp:
+        imp.append(f"  bgp_large_community.delete({all_markers});  # markers are ours only")
+        if n.relationship is not None:
+            imp.append(
+                f"  bgp_local_pref = {bgp.RELATIONSHIP_LOCAL_PREF[n.relationship]};  # {n.relationship}"
+            )
+        imp.append(
+            f"  bgp_large_community.add(({asn}, {bgp.MARKER}, {bgp.RELATIONSHIP_CLASS[n.relationship]}));"
+        )
+    imp += _bird_policy(n.import_policy, sess.remote_as)
+    imp.append("}")
+
+    exp = [f"filter rs_bgp_out_{sess.ident} {{"]
+    exp.append("  if source = RTS_BGP then {")
+    if rel and n.relationship in ("peer", "provider"):
+        exp.append("    # valley-free: routes from peers and providers go to customers only")
+        exp.append(f"    if bgp_large_community ~ {_bird_marker_set(asn, (2, 3))} then reject;")
+        exp.append(
+            f'    if proto ~ "ibgp_*" && !(bgp_large_community ~ {all_markers})'
+            " && bgp_local_pref ~ [ 100, 150 ] then reject;"
+        )
+    exp.append("  } else {")
+    origin = []
+    announce = tuple(s.announce)
+    if announce:
+        origin.append(f"net ~ [ {', '.join(str(p) for p in sorted(announce))} ]")
+    for r in bgp.redistribute(node):
+        origin.append(_BIRD_SOURCES[r])
+    if origin:
+        exp.append(f"    if !({' || '.join(f'({o})' for o in origin)}) then reject;")
+    else:
+        exp.append("    reject;")
+    if rel and origin:
+        exp.append(f"    bgp_large_community.add(({asn}, {bgp.MARKER}, 0));")
+    exp.append("  }")
+    if rel and sess.ebgp:
+        exp.append(f"  bgp_large_community.delete({all_markers});")
+    exp += _bird_policy(n.export_policy, asn)
+    exp.append("}")
+    return "\n".join(imp) + "\n" + "\n".join(exp)
+
+
+def bird_bgp_section(node: Node, topo: Topology) -> str:
+    """BGP-4 (RFC 4271) as one ``protocol bgp`` per neighbour, named ``ebgp_<n>``/``ibgp_<n>``.
+
+    * ``local as``, ``neighbor ADDR as N``, ``source address`` (the session's local address),
+      ``direct`` for eBGP on a shared link, ``multihop`` for iBGP and eBGP between loopbacks
+      (``gateway recursive``: the next hop resolves through the IGP);
+    * ``hold time``/``keepalive time``/``connect retry time`` from the neighbour or the timers
+      profile (``bgp_hold``/``bgp_keepalive``/``bgp_connect_retry``); BIRD has no MRAI setting;
+    * ``password`` (RFC 2385 TCP MD5), ``ttl security yes`` (RFC 5082 GTSM), ``passive on``,
+      ``enable as4`` (RFC 6793), ``rr client`` + ``rr cluster id`` (RFC 4456), ``next hop self``,
+      ``import limit N action disable`` (max_prefix);
+    * channel ``preference`` 235 on eBGP and 55 on iBGP sessions (255 - distance 20/200);
+    * filters: the relationship model and the neighbour's import/export policies
+      (:func:`_bird_bgp_filters`); announce = export of the matching non-BGP route when one is in
+      the table (the prefix is "covered"); ``announce_always`` adds a ``static_announce`` blackhole
+      of preference 1 (distance 254) so that the prefix is always there.
+    """
+    s = bgp.bgp_settings(node)
+    if s is None:
+        return ""
+    if node.router_id is None:
+        raise ExternalConfigError(f"node {node.name}: BGP needs a router ID")
+    out = []
+    if s.announce_always and s.announce:
+        out.append("# announce_always: keep the announced prefixes in the table (least preferred route)")
+        out.append("protocol static static_announce {")
+        out.append(f"  ipv4 {{ preference {bird_preference(bgp.ANNOUNCE_ALWAYS_DISTANCE)}; }};")
+        for p in sorted(s.announce):
+            out.append(f"  route {p} blackhole;")
+        out.append("}")
+        out.append("")
+    for sess in bgp.sessions(node, topo):
+        n = sess.neighbor
+        if not n.four_octet_as and max(s.asn, sess.remote_as) > 0xFFFF:
+            raise ExternalConfigError(
+                f"node {node.name}: neighbor {n.name}: four_octet_as false with a 4-octet ASN is not "
+                "supported by BIRD (it refuses the session rather than use AS_TRANS, RFC 6793 §4.2.2)"
+            )
+        out.append(_bird_bgp_filters(node, topo, s, sess))
+        out.append("")
+        out.append(f"protocol bgp {sess.protocol_name} {{")
+        out.append(f"  description {_quote(f'{n.name} AS{sess.remote_as}')};")
+        out.append(f"  local {sess.local_address} as {s.asn};")
+        out.append(f"  neighbor {sess.address} as {sess.remote_as};")
+        out.append(f"  source address {sess.local_address};")
+        if sess.ebgp and not sess.multihop:
+            out.append("  direct;")
+        else:
+            out.append(f"  multihop {bgp.MULTIHOP_TTL if sess.ebgp else 64};")
+        if sess.hold:
+            out.append(f"  hold time {sess.hold};")
+            out.append(f"  startup hold time {sess.hold};")
+            out.append(f"  keepalive time {sess.keepalive};")
+        else:
+            out.append("  hold time 0;")
+        out.append(f"  connect retry time {sess.connect_retry};")
+        out.append(f"  error wait time 1, {max(2, sess.connect_retry)};")
+        if n.passive:
+            out.append("  passive on;")
+        if n.md5:
+            out.append(f"  password {_quote(n.md5)};")
+        if n.ttl_security:
+            out.append("  ttl security yes;")
+        out.append(f"  enable as4 {'yes' if n.four_octet_as else 'no'};")
+        if n.route_reflector_client:
+            out.append("  rr client;")
+        if not sess.ebgp and s.cluster_id is not None:
+            out.append(f"  rr cluster id {s.cluster_id};")
+        distance = bgp.EBGP_DISTANCE if sess.ebgp else bgp.IBGP_DISTANCE
+        out.append("  ipv4 {")
+        out.append(f"    preference {bird_preference(distance)};")
+        out.append(f"    import filter rs_bgp_in_{sess.ident};")
+        out.append(f"    export filter rs_bgp_out_{sess.ident};")
+        if n.max_prefix is not None:
+            out.append(f"    import limit {n.max_prefix} action disable;")
+        if n.next_hop_self:
+            out.append("    next hop self;")
+        out.append("  };")
+        out.append("}")
+        out.append("")
+    return "\n".join(out)
+
+
+#: Protocol name (as in ``node.protocols``) -> section generator.
 PROTOCOL_SECTIONS: dict[str, Callable[[Node, Topology], str]] = {
     "rip": bird_rip_section,
     "ospf": bird_ospf_section,
+    "bgp": bird_bgp_section,
 }
 
 #: Order of protocol sections in the file (deterministic whatever the YAML order).
@@ -432,7 +636,21 @@ class BirdRouter:
                 neighbors += parse.bird_rip_neighbors(self.birdc("show", "rip", "neighbors"))
             if ospf_settings(self.node) is not None:
                 neighbors += parse.bird_ospf_neighbors(self.birdc("show", "ospf", "neighbors"))
+            if bgp.bgp_settings(self.node) is not None:
+                neighbors += parse.bgp_neighbor_rows(self.inspect("bgp"))
             return {"neighbors": neighbors}
+        if what == "bgp":
+            s = bgp.bgp_settings(self.node)
+            if s is None:
+                raise ValueError(f"{self.node.name} does not run BGP")
+            return parse.bird_bgp(
+                self.birdc("show", "protocols", "all"),
+                self.birdc("show", "route", "all"),
+                s.asn,
+                str(self.node.router_id),
+                {str(p) for p in s.announce},
+                set(bgp.redistribute(self.node)),
+            )
         if what == "ospf":
             if ospf_settings(self.node) is None:
                 raise ValueError(f"{self.node.name} does not run OSPF")

@@ -35,15 +35,17 @@ import grp
 import json
 import os
 import pwd
+import re
 import shlex
 import time
 from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import Any
 
 from routesim.topology.model import Node, OspfSettings, Topology
 
-from . import parse
+from . import bgp, parse
 from .base import (
     ExternalConfigError,
     ExternalRouterError,
@@ -90,6 +92,11 @@ def frr_staticd_conf(node: Node, topo: Topology) -> str:
             via = "blackhole"
         distance = f" {r.distance}" if r.distance != 1 else ""
         lines.append(f"ip route {r.prefix} {via}{distance}")
+    s = bgp.bgp_settings(node)
+    if s is not None and s.announce_always:
+        lines.append("! announce_always: keep the announced prefixes in the RIB (least preferred route)")
+        for p in sorted(s.announce):
+            lines.append(f"ip route {p} blackhole {bgp.ANNOUNCE_ALWAYS_DISTANCE}")
     lines.append("!")
     return "\n".join(lines) + "\n"
 
@@ -217,10 +224,240 @@ def frr_ospfd_conf(node: Node, topo: Topology) -> str:
     return "\n".join(out) + "\n"
 
 
-#: Protocol name (as in ``node.protocols``) -> (daemon, config generator). bgpd adds its own.
+# --------------------------------------------------------------------------------------------------
+# BGP
+
+#: The route-map that marks what we originate (network, redistribute) with class 0 (bgp.py).
+FRR_ORIGINATE_MAP = "rs-originate"
+_FRR_POSIX_REGEX = re.compile(r"^[0-9 _^$.*+?()|\[\]-]*$")
+
+
+def _frr_community(c: tuple[int, int]) -> str:
+    return bgp.WELL_KNOWN.get(tuple(c), f"{c[0]}:{c[1]}")
+
+
+def _frr_as_path_regex(kind: str, value: Any) -> str:
+    if kind == "contains":
+        return f"_{value}_"
+    if kind == "origin":
+        return f"_{value}$"
+    if kind == "first":
+        return f"^{value}_"
+    if not _FRR_POSIX_REGEX.match(value):
+        raise ExternalConfigError(
+            f"as_path regex {value!r} uses Python-only syntax; FRR takes POSIX regexes of digits, "
+            "spaces, ^ $ . * + ? ( ) | [ ] - _"
+        )
+    return value
+
+
+def _frr_policy(
+    lists: list[str], entries: list[str], policy: Any, name: str, prepend_asn: int, first: int
+) -> None:
+    """Append the prefix/as-path/community lists and route-map entries for one policy.
+
+    Route-map entries are evaluated in sequence order and the first match decides (permit with its
+    ``set`` lines, or deny), as the model's rules; the policy's default is entry 65000.
+    """
+    seq = first
+    default = "accept"
+    if policy is not None:
+        for i, rule in enumerate(policy.rules, 1):
+            matches = []
+            ranges = bgp.prefix_ranges(rule)
+            if ranges:
+                pl = f"{name}-p{i}"
+                for j, r in enumerate(ranges, 1):
+                    bounds = ""
+                    if not r.exact:
+                        bounds = f" le {r.le}" if r.ge == r.prefix.prefixlen else f" ge {r.ge} le {r.le}"
+                    lists.append(f"ip prefix-list {pl} seq {j * 5} permit {r.prefix}{bounds}")
+                matches.append(f" match ip address prefix-list {pl}")
+            path = bgp.as_path_match(rule)
+            if path is not None:
+                al = f"{name}-a{i}"
+                lists.append(f"bgp as-path access-list {al} seq 5 permit {_frr_as_path_regex(*path)}")
+                matches.append(f" match as-path {al}")
+            if rule.community is not None:
+                cl = f"{name}-c{i}"
+                lists.append(
+                    f"bgp community-list standard {cl} seq 5 permit {_frr_community(rule.community)}"
+                )
+                matches.append(f" match community {cl}")
+            sets = []
+            if rule.action != "reject":
+                if rule.set_local_pref is not None:
+                    sets.append(f" set local-preference {rule.set_local_pref}")
+                if rule.set_med is not None:
+                    sets.append(f" set metric {rule.set_med}")
+                if rule.add_communities:
+                    comms = " ".join(_frr_community(c) for c in rule.add_communities)
+                    sets.append(f" set community {comms} additive")
+                if rule.prepend:
+                    sets.append(f" set as-path prepend {' '.join([str(prepend_asn)] * rule.prepend)}")
+            verb = "deny" if rule.action == "reject" else "permit"
+            entries += [f"route-map {name} {verb} {seq}", *matches, *sets, "exit", "!"]
+            seq += 10
+        default = policy.default
+    entries += [f"route-map {name} {'permit' if default == 'accept' else 'deny'} 65000", "exit", "!"]
+
+
+def frr_bgpd_conf(node: Node, topo: Topology) -> str:
+    """BGP-4 (RFC 4271) for bgpd.
+
+    * ``router bgp ASN`` with ``bgp router-id``, ``no bgp ebgp-requires-policy`` (RFC 8212 would
+      block eBGP without a policy), ``no bgp default ipv4-unicast`` + ``neighbor X activate`` in
+      ``address-family ipv4 unicast``, ``coalesce-time 0`` (no 1 s delay before the first UPDATE),
+      ``bgp bestpath compare-routerid`` (the oracle's last tie-breaker, RFC 4271 §9.1.2.2 f),
+      ``bgp cluster-id`` (RFC 4456);
+    * per neighbour: ``remote-as``, ``update-source``, ``ebgp-multihop`` (eBGP between loopbacks),
+      ``password`` (RFC 2385), ``ttl-security hops 1`` (RFC 5082; ``hops 64`` between loopbacks),
+      ``timers K H``, ``timers connect R``, ``advertisement-interval`` (MRAI from the timers
+      profile), ``passive``; in the address family ``next-hop-self``, ``route-reflector-client``,
+      ``maximum-prefix N``, ``route-map ... in|out``;
+    * ``four_octet_as: false`` has no FRR knob (bgpd always offers RFC 6793): refused;
+    * ``network P`` for ``announce`` with import-check on (announced while the RIB has the prefix;
+      ``announce_always`` adds a blackhole of distance 254 in staticd), ``redistribute SOURCE``;
+    * policies and the relationship model as route-maps over prefix-lists, as-path access-lists,
+      community lists and large-community lists (bgp.py: markers), one ``rs-<neighbour>-in|out``
+      route-map per direction.
+    """
+    s = bgp.bgp_settings(node)
+    if s is None:
+        return ""
+    if node.router_id is None:
+        raise ExternalConfigError(f"node {node.name}: BGP needs a router ID")
+    sessions = bgp.sessions(node, topo)
+    rel = bgp.uses_relationships(node, topo)
+    asn = s.asn
+    lists: list[str] = []
+    entries: list[str] = []
+    maps: dict[str, tuple[str | None, str | None]] = {}
+    if rel:
+        for c in range(4):
+            lists.append(
+                f"bgp large-community-list standard rs-rel-all seq {5 + c * 5} permit {asn}:{bgp.MARKER}:{c}"
+            )
+        lists.append(f"bgp large-community-list standard rs-rel-pp seq 5 permit {asn}:{bgp.MARKER}:2")
+        lists.append(f"bgp large-community-list standard rs-rel-pp seq 10 permit {asn}:{bgp.MARKER}:3")
+        entries += [
+            f"route-map {FRR_ORIGINATE_MAP} permit 10",
+            f" set large-community {asn}:{bgp.MARKER}:0 additive",
+            "exit",
+            "!",
+        ]
+    for sess in sessions:
+        n = sess.neighbor
+        if not n.four_octet_as:
+            raise ExternalConfigError(
+                f"node {node.name}: neighbor {n.name}: four_octet_as false is not supported by FRR "
+                "(bgpd always advertises the RFC 6793 capability)"
+            )
+        in_map = out_map = None
+        need_in = n.import_policy is not None or (rel and sess.ebgp)
+        if need_in:
+            in_map = f"rs-{sess.ident}-in"
+            if rel and sess.ebgp:
+                cls = bgp.RELATIONSHIP_CLASS[n.relationship]
+                entries += [
+                    f"route-map {in_map} permit 1",
+                    " set large-comm-list rs-rel-all delete",
+                    " on-match next",
+                    "exit",
+                    "!",
+                ]
+                entries.append(f"route-map {in_map} permit 2")
+                if n.relationship is not None:
+                    entries.append(f" set local-preference {bgp.RELATIONSHIP_LOCAL_PREF[n.relationship]}")
+                entries += [
+                    f" set large-community {asn}:{bgp.MARKER}:{cls} additive",
+                    " on-match next",
+                    "exit",
+                    "!",
+                ]
+            _frr_policy(lists, entries, n.import_policy, in_map, sess.remote_as, 10)
+        valley = rel and n.relationship in ("peer", "provider")
+        need_out = n.export_policy is not None or (rel and sess.ebgp)
+        if need_out:
+            out_map = f"rs-{sess.ident}-out"
+            if valley:
+                # valley-free: drop routes classed peer/provider; unmarked (from routesim over iBGP):
+                # by LOCAL_PREF like routesim's engine (150 peer, 100 provider)
+                entries += [f"route-map {out_map} deny 1", " match large-community rs-rel-pp", "exit", "!"]
+                entries += [
+                    f"route-map {out_map} permit 2",
+                    " match large-community rs-rel-all",
+                    " on-match goto 5",
+                    "exit",
+                    "!",
+                ]
+                entries += [f"route-map {out_map} deny 3", " match local-preference 150", "exit", "!"]
+                entries += [f"route-map {out_map} deny 4", " match local-preference 100", "exit", "!"]
+            if rel and sess.ebgp:
+                entries += [
+                    f"route-map {out_map} permit 5",
+                    " set large-comm-list rs-rel-all delete",
+                    " on-match next",
+                    "exit",
+                    "!",
+                ]
+            _frr_policy(lists, entries, n.export_policy, out_map, asn, 10)
+        maps[sess.ident] = (in_map, out_map)
+
+    out = [_header(node, topo, "bgpd") + f"hostname {node.name}", "!"]
+    out += [*lists, "!"] if lists else []
+    out += entries
+    out += [f"router bgp {asn}", f" bgp router-id {node.router_id}", " no bgp ebgp-requires-policy"]
+    out += [" no bgp default ipv4-unicast", " bgp network import-check", " coalesce-time 0"]
+    out.append(" bgp bestpath compare-routerid")
+    if s.cluster_id is not None:
+        out.append(f" bgp cluster-id {s.cluster_id}")
+    for sess in sessions:
+        n, a = sess.neighbor, sess.address
+        out.append(f" neighbor {a} remote-as {sess.remote_as}")
+        out.append(f" neighbor {a} description {bgp.ident(n.name)}")
+        out.append(f" neighbor {a} update-source {sess.local_address}")
+        if n.ttl_security:
+            out.append(f" neighbor {a} ttl-security hops {bgp.MULTIHOP_TTL if sess.multihop else 1}")
+        elif sess.multihop:
+            out.append(f" neighbor {a} ebgp-multihop {bgp.MULTIHOP_TTL}")
+        if n.md5:
+            out.append(f" neighbor {a} password {n.md5}")
+        if n.passive:
+            out.append(f" neighbor {a} passive")
+        out.append(f" neighbor {a} timers {sess.keepalive} {sess.hold}")
+        out.append(f" neighbor {a} timers connect {sess.connect_retry}")
+        out.append(f" neighbor {a} advertisement-interval {sess.advertisement_interval}")
+    out.append(" !")
+    out.append(" address-family ipv4 unicast")
+    originate = f" route-map {FRR_ORIGINATE_MAP}" if rel else ""
+    for p in sorted(s.announce):
+        out.append(f"  network {p}{originate}")
+    for r in bgp.redistribute(node):
+        out.append(f"  redistribute {r}{originate}")
+    for sess in sessions:
+        n, a = sess.neighbor, sess.address
+        out.append(f"  neighbor {a} activate")
+        if n.next_hop_self:
+            out.append(f"  neighbor {a} next-hop-self")
+        if n.route_reflector_client:
+            out.append(f"  neighbor {a} route-reflector-client")
+        if n.max_prefix is not None:
+            out.append(f"  neighbor {a} maximum-prefix {n.max_prefix}")
+        in_map, out_map = maps[sess.ident]
+        if in_map:
+            out.append(f"  neighbor {a} route-map {in_map} in")
+        if out_map:
+            out.append(f"  neighbor {a} route-map {out_map} out")
+    out += [" exit-address-family", "exit", "!"]
+    return "\n".join(out) + "\n"
+
+
+#: Protocol name (as in ``node.protocols``) -> (daemon, config generator).
 DAEMON_CONFIGS: dict[str, tuple[str, Callable[[Node, Topology], str]]] = {
     "rip": ("ripd", frr_ripd_conf),
     "ospf": ("ospfd", frr_ospfd_conf),
+    "bgp": ("bgpd", frr_bgpd_conf),
 }
 
 #: Start order; zebra first (the others connect to its zserv.api).
@@ -445,7 +682,17 @@ class FrrRouter:
             for n in neighbors:
                 if n["interface"] is None:
                     n["interface"] = self._iface_for(IPv4Address(n["neighbor"]))
+            if "bgpd" in self.daemons:
+                neighbors += parse.bgp_neighbor_rows(self.inspect("bgp"))
             return {"neighbors": neighbors}
+        if what == "bgp":
+            if "bgpd" not in self.daemons:
+                raise ValueError(f"{self.node.name} does not run BGP")
+            return parse.frr_bgp(
+                json.loads(self.vtysh("show bgp summary json") or "{}"),
+                json.loads(self.vtysh("show bgp neighbors json") or "{}"),
+                json.loads(self.vtysh("show bgp ipv4 unicast json") or "{}"),
+            )
         if what == "ospf":
             if "ospfd" not in self.daemons:
                 raise ValueError(f"{self.node.name} does not run OSPF")

@@ -27,6 +27,7 @@ routes and OSPF neighbors but not for RIP neighbours (``show ip rip status`` tex
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -475,3 +476,418 @@ def frr_ospf_lsadb(obj: dict) -> list[dict]:
             for lsa in lsas:
                 add(None, kind, lsa)
     return rows
+
+
+# --- BGP ----------------------------------------------------------------------------------------
+# inspect("bgp") -> {"summary": {...}, "neighbors": [...], "routes": [...]} in the shapes of routesim's
+# BGP engine (routesim.proto.bgp.engine.inspect): neighbour state spelled as RFC 4271 §8.2.2
+# ("Idle" ... "Established"), as_path "4134 64500", origin "igp"/"egp"/"incomplete", communities
+# "a:b c:d" (large ones in "large_communities" "a:b:c"), peer "local" for our own routes.
+
+_BGP_STATES = {s.lower(): s for s in ("Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established")}
+#: GoBGP's apipb PeerState.SessionState enum.
+_GOBGP_STATES = {
+    0: "Unknown",
+    1: "Idle",
+    2: "Connect",
+    3: "Active",
+    4: "OpenSent",
+    5: "OpenConfirm",
+    6: "Established",
+}
+_ORIGINS = {"i": "igp", "e": "egp", "?": "incomplete", "igp": "igp", "egp": "egp", "incomplete": "incomplete"}
+
+
+def bgp_state(raw: str) -> str:
+    """A daemon's BGP state name -> RFC 4271 §8.2.2 spelling (``Established``, ``OpenSent``...)."""
+    return _BGP_STATES.get(raw.strip().lower().replace(" ", ""), raw.strip())
+
+
+def bgp_summary(asn: int | None, router_id: str | None, neighbors: list[dict]) -> dict:
+    return {
+        "asn": asn,
+        "router_id": router_id,
+        "neighbors": len(neighbors),
+        "established": sum(1 for n in neighbors if n["state"] == "Established"),
+        "prefixes_received": sum(n["prefixes_received"] or 0 for n in neighbors),
+    }
+
+
+def bgp_neighbor_rows(bgp: dict) -> list[dict]:
+    """inspect("bgp") neighbours -> inspect("neighbors") entries (``protocol: bgp``)."""
+    return [
+        {
+            "protocol": "bgp",
+            "neighbor": n["address"],
+            "interface": None,
+            "state": n["state"],
+            "attrs": {k: n[k] for k in ("remote_as", "type", "remote_id", "prefixes_received")},
+        }
+        for n in bgp["neighbors"]
+    ]
+
+
+_BIRD_PROTO_HEAD = re.compile(
+    r"^(?P<name>\S+)\s+(?P<proto>\S+)\s+(?P<table>\S+)\s+(?P<state>\S+)\s+(?P<since>\S+)"
+)
+_BIRD_ROUTES_LINE = re.compile(r"Routes:\s+(\d+) imported,(?:\s+(\d+) filtered,)?\s+(\d+) exported")
+
+
+def bird_bgp_neighbors(text: str) -> list[dict]:
+    """``birdc show protocols all``: the BGP protocols as neighbours (engine shape, module note)."""
+    out: list[dict] = []
+    cur: dict | None = None
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            m = _BIRD_PROTO_HEAD.match(line)
+            cur = None
+            if m and m["proto"] == "BGP":
+                cur = {
+                    "address": None,
+                    "remote_as": None,
+                    "description": m["name"],
+                    "type": bird_protocol_kind(m["name"]),
+                    "state": "Idle" if m["state"] != "up" else "Established",
+                    "remote_id": None,
+                    "local_address": None,
+                    "local_as": None,
+                    "prefixes_received": 0,
+                    "prefixes_advertised": 0,
+                    "hold_time": None,
+                    "keepalive": None,
+                    "last_error": None,
+                    "protocol_name": m["name"],
+                }
+                out.append(cur)
+            continue
+        if cur is None:
+            continue
+        key, _, value = line.strip().partition(":")
+        value = value.strip()
+        if key == "BGP state":
+            cur["state"] = bgp_state(value)
+        elif key == "Neighbor address":
+            cur["address"] = value.split("%")[0]
+        elif key == "Neighbor AS":
+            cur["remote_as"] = _bird_int(value)
+        elif key == "Local AS":
+            cur["local_as"] = _bird_int(value)
+        elif key == "Neighbor ID":
+            cur["remote_id"] = value
+        elif key == "Source address":
+            cur["local_address"] = value
+        elif key == "Description":
+            cur["description"] = value
+        elif key == "Last error":
+            cur["last_error"] = value
+        elif key == "Hold timer" and "/" in value:
+            cur["hold_time"] = _bird_int(value.rsplit("/", 1)[1])
+        elif key == "Keepalive timer" and "/" in value:
+            cur["keepalive"] = _bird_int(value.rsplit("/", 1)[1])
+        elif key == "Routes" and (m := _BIRD_ROUTES_LINE.search(line)):
+            cur["prefixes_received"] = int(m[1]) + int(m[2] or 0)
+            cur["prefixes_advertised"] = int(m[3])
+    return out
+
+
+def _bird_origin(value: str | None) -> str | None:
+    return _ORIGINS.get((value or "").strip().lower()) if value else None
+
+
+def _bird_int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isascii() and value.strip().isdigit() else None
+
+
+def _bird_pairs(value: str | None) -> str:
+    """``(65000,1) (64500,100)`` -> ``65000:1 64500:100`` (large: ``(a, b, c)`` -> ``a:b:c``)."""
+    if not value:
+        return ""
+    return " ".join(":".join(x.strip() for x in grp.split(",")) for grp in re.findall(r"\(([^)]*)\)", value))
+
+
+def bird_bgp_routes(rib: list[dict]) -> list[dict]:
+    """BGP rows of :func:`bird_routes` (``show route all``) in the engine's route shape."""
+    out = []
+    for r in rib:
+        if r["protocol"] not in ("ebgp", "ibgp"):
+            continue
+        a = r["attrs"]
+        gw = a.get("BGP.next_hop", "").split()[0] if a.get("BGP.next_hop") else None
+        out.append(
+            {
+                "prefix": r["prefix"],
+                "best": r["selected"],
+                "next_hop": gw,
+                "as_path": " ".join(a.get("BGP.as_path", "").split()),
+                "local_pref": _bird_int(a.get("BGP.local_pref")),
+                "med": _bird_int(a.get("BGP.med")),
+                "origin": _bird_origin(a.get("BGP.origin")),
+                "communities": _bird_pairs(a.get("BGP.community")),
+                "large_communities": _bird_pairs(a.get("BGP.large_community")),
+                "peer": a.get("bird_protocol"),
+            }
+        )
+    return out
+
+
+def frr_bgp_neighbors(neighbors: dict) -> list[dict]:
+    """``show bgp neighbors json`` (FRR 8.4) -> engine-shaped neighbours."""
+    out = []
+    for address, n in neighbors.items():
+        if not isinstance(n, dict) or "remoteAs" not in n:
+            continue
+        af = (n.get("addressFamilyInfo") or {}).get("ipv4Unicast") or {}
+        hold = n.get("bgpTimerHoldTimeMsecs")
+        keep = n.get("bgpTimerKeepAliveIntervalMsecs")
+        out.append(
+            {
+                "address": address,
+                "remote_as": n.get("remoteAs"),
+                "description": n.get("nbrDesc"),
+                "type": "ebgp" if n.get("remoteAs") != n.get("localAs") else "ibgp",
+                "state": bgp_state(n.get("bgpState", "")),
+                "remote_id": None if n.get("remoteRouterId") in (None, "0.0.0.0") else n["remoteRouterId"],
+                "local_address": n.get("hostLocal"),
+                "local_as": n.get("localAs"),
+                "prefixes_received": af.get("acceptedPrefixCounter", 0),
+                "prefixes_advertised": af.get("sentPrefixCounter", 0),
+                "hold_time": hold // 1000 if isinstance(hold, int) else None,
+                "keepalive": keep // 1000 if isinstance(keep, int) else None,
+                "last_error": n.get("lastResetDueTo"),
+            }
+        )
+    return sorted(
+        out,
+        key=lambda n: (
+            tuple(int(x) for x in n["address"].split(".")) if _IPV4.fullmatch(n["address"]) else (999,)
+        ),
+    )
+
+
+def frr_bgp_routes(obj: dict) -> list[dict]:
+    """``show bgp ipv4 unicast json`` (FRR 8.4) -> engine-shaped routes (``peer``: ``local`` for ours).
+
+    That output carries no communities (``show bgp ... detail``/per-prefix would): they stay empty.
+    """
+    out = []
+    for prefix, paths in (obj.get("routes") or {}).items():
+        for p in paths:
+            hops = [h.get("ip") for h in p.get("nexthops", []) if h.get("ip")]
+            local = p.get("peerId") in (None, "(unspec)")
+            out.append(
+                {
+                    "prefix": p.get("network", prefix),
+                    "best": bool(p.get("bestpath", False)),
+                    "next_hop": None if local else (hops[0] if hops else None),
+                    "as_path": " ".join(str(p.get("path", "")).split()),
+                    "local_pref": p.get("locPrf"),
+                    "med": p.get("metric"),
+                    "origin": _ORIGINS.get(str(p.get("origin", "")).lower()),
+                    "communities": "",
+                    "large_communities": "",
+                    "peer": "local" if local else p.get("peerId"),
+                }
+            )
+    return out
+
+
+def frr_bgp(summary: dict, neighbors: dict, table: dict) -> dict:
+    s = summary.get("ipv4Unicast") or {}
+    nbrs = frr_bgp_neighbors(neighbors)
+    return {
+        "protocol": "bgp",
+        "summary": bgp_summary(
+            s.get("as") or table.get("localAS"), s.get("routerId") or table.get("routerId"), nbrs
+        ),
+        "neighbors": nbrs,
+        "routes": frr_bgp_routes(table),
+    }
+
+
+def bird_local_bgp_routes(rib: list[dict], announce: set[str], redistribute: set[str]) -> list[dict]:
+    """What BIRD originates into BGP: the selected non-BGP routes its export filters take.
+
+    An ``announce`` prefix is exported (ORIGIN IGP) when a non-BGP route for it is selected (the
+    prefix is covered, or the ``announce_always`` blackhole); ``redistribute`` sources go out with
+    ORIGIN INCOMPLETE. BIRD shows no BGP row for them, so they are rebuilt here with ``peer: local``
+    like FRR's and GoBGP's own routes.
+    """
+    out = []
+    for r in rib:
+        if not r["selected"] or r["protocol"] in ("ebgp", "ibgp"):
+            continue
+        if r["prefix"] in announce:
+            origin = "igp"
+        elif r["protocol"] in redistribute:
+            origin = "incomplete"
+        else:
+            continue
+        out.append(
+            {
+                "prefix": r["prefix"],
+                "best": True,
+                "next_hop": None,
+                "as_path": "",
+                "local_pref": None,
+                "med": None,
+                "origin": origin,
+                "communities": "",
+                "large_communities": "",
+                "peer": "local",
+            }
+        )
+    return out
+
+
+def bird_bgp(
+    protocols_all: str,
+    route_all: str,
+    asn: int | None,
+    router_id: str | None,
+    announce: set[str] | None = None,
+    redistribute: set[str] | None = None,
+) -> dict:
+    nbrs = bird_bgp_neighbors(protocols_all)
+    rib = bird_routes(route_all)
+    return {
+        "protocol": "bgp",
+        "summary": bgp_summary(asn, router_id, nbrs),
+        "neighbors": nbrs,
+        "routes": bird_local_bgp_routes(rib, announce or set(), redistribute or set()) + bird_bgp_routes(rib),
+    }
+
+
+# GoBGP ``-j`` output: attrs are protobuf-JSON dicts keyed by path-attribute type code (RFC 4271 §5).
+
+
+def _gobgp_attrs(attrs: list[dict]) -> dict[str, Any]:
+    out: dict[str, Any] = {"origin": None, "as_path": "", "next_hop": None, "med": None, "local_pref": None}
+    comms: list[str] = []
+    large: list[str] = []
+    for a in attrs:
+        t = a.get("type")
+        if t == 1:
+            out["origin"] = {0: "igp", 1: "egp", 2: "incomplete"}.get(a.get("value", 0))
+        elif t == 2:
+            asns: list[str] = []
+            for seg in a.get("as_paths", []):
+                nums = [str(x) for x in seg.get("asns", [])]
+                asns += nums if seg.get("segment_type") == 2 else ["{" + " ".join(nums) + "}"]
+            out["as_path"] = " ".join(asns)
+        elif t == 3:
+            out["next_hop"] = a.get("nexthop")
+        elif t == 4:
+            out["med"] = a.get("metric", 0)
+        elif t == 5:
+            out["local_pref"] = a.get("value", 0)
+        elif t == 8:
+            comms += [f"{c >> 16}:{c & 0xFFFF}" for c in a.get("communities", a.get("value")) or []]
+        elif t == 32:
+            # gobgp 3.10: {"type": 32, "value": [{"ASN": a, "LocalData1": b, "LocalData2": c}]}
+            large += [
+                f"{c.get('ASN', 0)}:{c.get('LocalData1', 0)}:{c.get('LocalData2', 0)}"
+                for c in a.get("value") or []
+                if isinstance(c, dict)
+            ]
+    out["communities"] = " ".join(comms)
+    out["large_communities"] = " ".join(large)
+    return out
+
+
+def gobgp_routes(rib: dict) -> list[dict]:
+    """``gobgp global rib -a ipv4 -j`` -> engine-shaped routes."""
+    out = []
+    for prefix, paths in rib.items():
+        for p in paths:
+            a = _gobgp_attrs(p.get("attrs", []))
+            peer = p.get("neighbor-ip")
+            out.append(
+                {
+                    "prefix": (p.get("nlri") or {}).get("prefix", prefix),
+                    "best": bool(p.get("best", False)),
+                    **a,
+                    "next_hop": None if peer is None else a["next_hop"],
+                    "peer": "local" if peer is None else peer,
+                }
+            )
+    return out
+
+
+def gobgp_neighbors(neighbors: list[dict]) -> list[dict]:
+    """``gobgp neighbor -j`` -> engine-shaped neighbours (``type`` from the session's PeerType)."""
+    out = []
+    for n in neighbors:
+        conf, state = n.get("conf") or {}, n.get("state") or {}
+        timers = (n.get("timers") or {}).get("state") or {}
+        states = [af.get("state") or {} for af in n.get("afi_safis") or []]
+        received = sum(st.get("accepted", 0) for st in states)
+        # gobgp fills "advertised" only when asked about one neighbour
+        advertised = (
+            sum(st["advertised"] for st in states) if any("advertised" in st for st in states) else None
+        )
+        remote_as = conf.get("peer_asn", state.get("peer_asn"))
+        out.append(
+            {
+                "address": conf.get("neighbor_address") or state.get("neighbor_address"),
+                "remote_as": remote_as,
+                "description": conf.get("description"),
+                "type": "ebgp" if remote_as != conf.get("local_asn") else "ibgp",
+                "state": _GOBGP_STATES.get(state.get("session_state", 0), str(state.get("session_state"))),
+                "remote_id": state.get("router_id"),
+                "local_address": (n.get("transport") or {}).get("local_address"),
+                "local_as": conf.get("local_asn"),
+                "prefixes_received": received,
+                "prefixes_advertised": advertised,
+                "hold_time": timers.get("negotiated_hold_time"),
+                "keepalive": timers.get("keepalive_interval"),
+                "last_error": None,
+            }
+        )
+    return out
+
+
+def gobgp_bgp(glob: dict, neighbors: list[dict], rib: dict) -> dict:
+    nbrs = gobgp_neighbors(neighbors)
+    return {
+        "protocol": "bgp",
+        "summary": bgp_summary(glob.get("asn"), glob.get("router_id"), nbrs),
+        "neighbors": nbrs,
+        "routes": gobgp_routes(rib),
+    }
+
+
+def gobgp_rib(rib: dict, ibgp_peers: set[str]) -> list[dict]:
+    """GoBGP's learned routes as RIB entries (eBGP distance 20, iBGP 200; ``selected`` = best).
+
+    Our own (``gobgp global rib add``) routes are not RIB entries: GoBGP has no RIB of other
+    protocols and programs no kernel route.
+    """
+    out = []
+    for r in gobgp_routes(rib):
+        if r["peer"] == "local":
+            continue
+        internal = r["peer"] in ibgp_peers
+        out.append(
+            {
+                "prefix": r["prefix"],
+                "protocol": "ibgp" if internal else "ebgp",
+                "distance": 200 if internal else 20,
+                "metric": r["med"] or 0,
+                "selected": r["best"],
+                "next_hops": [{"gateway": r["next_hop"], "interface": None}],
+                "attrs": {"as_path": r["as_path"], "local_pref": r["local_pref"], "peer": r["peer"]},
+            }
+        )
+    return out
+
+
+def gobgp_log_error(text: str) -> str | None:
+    """The first fatal/error message of gobgpd's JSON log lines (with its ``Error`` field)."""
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("fatal", "error", "panic"):
+            return f"{entry.get('msg', '')}: {entry.get('Error', '')}".strip(": ")
+    return None
