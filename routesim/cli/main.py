@@ -224,6 +224,9 @@ def run_lab(
             progress(f"[red]{res.reason}[/red]")
             for f in res.failures:
                 console.print(f"  [red]x[/red] {f}")
+        bgp_rows = _bgp_overview(lab, topo)
+        if bgp_rows is not None:
+            report["bgp"] = bgp_rows
         results = []
         if topo.expect and mode == "loopback":
             progress(
@@ -288,6 +291,65 @@ def run_lab(
         write_report(json_path, report)
         console.print(f"report written to {json_path}")
     return code
+
+
+def _bgp_overview(lab, topo) -> dict[str, Any] | None:
+    """Every BGP session's state and every router's best route to each announced prefix."""
+    from rich.table import Table
+
+    speakers = [n for n in topo.routers if n.protocol("bgp") is not None]
+    if not speakers:
+        return None
+    announced = sorted({str(p) for n in speakers for p in n.protocol("bgp").announce})
+    sessions, best = [], []
+    for n in speakers:
+        try:
+            data = lab.inspect(n.name, "bgp")
+        except (KeyError, ValueError, RuntimeError, OSError):
+            continue
+        for nb in data.get("neighbors", []):
+            sessions.append(
+                {
+                    "router": n.name,
+                    "peer": nb.get("description") or nb.get("address"),
+                    "address": nb.get("address"),
+                    "state": nb.get("state"),
+                }
+            )
+        for r in data.get("routes", []):
+            if r.get("best") and r.get("prefix") in announced:
+                best.append(
+                    {
+                        "router": n.name,
+                        **{k: r.get(k) for k in ("prefix", "as_path", "next_hop", "local_pref", "reason")},
+                    }
+                )
+    up = sum(1 for x in sessions if x["state"] == "Established")
+    console.print(
+        f"BGP: {up}/{len(sessions)} sessions Established"
+        + (
+            ""
+            if up == len(sessions)
+            else ": "
+            + ", ".join(
+                f"{x['router']}-{x['peer']} {x['state']}" for x in sessions if x["state"] != "Established"
+            )
+        )
+    )
+    t = Table(title="best BGP route of every router to each announced prefix", title_justify="left")
+    for c in ("router", "prefix", "AS path", "next hop", "LOCAL_PREF", "why best"):
+        t.add_column(c)
+    for b in sorted(best, key=lambda x: (x["prefix"], x["router"])):
+        t.add_row(
+            b["router"],
+            b["prefix"],
+            b["as_path"] or "(this AS)",
+            b["next_hop"] or "-",
+            str(b["local_pref"] or ""),
+            b["reason"] or "",
+        )
+    console.print(t)
+    return {"sessions": sessions, "best": best}
 
 
 def _play_events(lab, topo, report, timeout, timeline, progress) -> int:

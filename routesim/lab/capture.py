@@ -91,8 +91,18 @@ class TsharkReport:
     counts: dict[str, int]
 
 
-def tshark_problems(pcap: str | Path, count_filters: dict[str, str] | None = None) -> TsharkReport:
-    """Frames tshark marks malformed or with expert info >= warning, and per-filter frame counts."""
+def tshark_problems(
+    pcap: str | Path, count_filters: dict[str, str] | None = None, *, allow_tcp_resets: bool = False
+) -> TsharkReport:
+    """Frames tshark marks malformed or with expert info >= warning, and per-filter frame counts.
+
+    ``allow_tcp_resets``: a BGP speaker's SYN to a neighbour that is not listening yet gets a RST
+    from the neighbour's kernel (tshark's "Connection reset" warning); that is TCP doing its job, not
+    a fault in anything we encoded, so BGP checks may leave those frames out.
+    """
+    bad_filter = "_ws.malformed || (_ws.expert.severity >= warning" + (
+        " && !tcp.flags.reset)" if allow_tcp_resets else ")"
+    )
     tshark = shutil.which("tshark")
     if tshark is None:
         raise RuntimeError("tshark is not installed")
@@ -101,7 +111,7 @@ def tshark_problems(pcap: str | Path, count_filters: dict[str, str] | None = Non
         [
             *base,
             "-Y",
-            "_ws.malformed || _ws.expert.severity >= warning",
+            bad_filter,
             "-T",
             "fields",
             "-e",

@@ -155,6 +155,7 @@ class BgpTransport:
         from routesim.proto.base import TcpUp
 
         conn = next(self._ids)
+        writer._routesim_reader = reader  # type: ignore[attr-defined]  (for the graceful close)
         task = asyncio.ensure_future(self._reader(conn, reader, peer))
         self._conns[conn] = (writer, peer, task)
         self._emit(TcpUp(peer, conn, local, passive))
@@ -189,15 +190,38 @@ class BgpTransport:
             log.debug("send on %s failed: %s", conn, e)
 
     def close(self, conn: Any) -> None:
+        """Close gracefully: FIN after what was written (a NOTIFICATION, say), then discard what the
+        peer still sends until its FIN. Closing a socket with unread data would make the kernel
+        answer with a RST, which a capture shows as a reset connection."""
         entry = self._conns.pop(conn, None)
         if entry is None:
             return
         writer, _, task = entry
         task.cancel()
+        linger = asyncio.ensure_future(self._linger(writer, task))
+        self._tasks.add(linger)
+        linger.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _linger(writer: asyncio.StreamWriter, reader_task: asyncio.Task) -> None:
         try:
-            writer.close()
-        except (OSError, RuntimeError):
+            await asyncio.wait_for(writer.drain(), 1.0)
+            if writer.can_write_eof():
+                writer.write_eof()
+            reader = getattr(writer, "_routesim_reader", None)
+            if reader is not None:
+                deadline = asyncio.get_running_loop().time() + 2.0
+                while asyncio.get_running_loop().time() < deadline:
+                    chunk = await asyncio.wait_for(reader.read(1 << 16), 2.0)
+                    if not chunk:
+                        break
+        except (OSError, TimeoutError, RuntimeError, asyncio.CancelledError):
             pass
+        finally:
+            try:
+                writer.close()
+            except (OSError, RuntimeError):
+                pass
 
     async def stop(self) -> None:
         for conn in list(self._conns):
