@@ -360,6 +360,18 @@ class GobgpRouter:
                 for f in fib
                 if f["protocol"] in ("connected", "static")
             ]
+            if self.node.loopback is not None:  # on lo, so in the local table, not the main one
+                connected.append(
+                    {
+                        "prefix": str(self.node.loopback.network),
+                        "protocol": "connected",
+                        "distance": 0,
+                        "metric": 0,
+                        "selected": True,
+                        "next_hops": [{"gateway": None, "interface": "lo"}],
+                        "attrs": {},
+                    }
+                )
             learned = parse.gobgp_rib(self._rib_json(), self._ibgp_peers())
             for r in learned:
                 for hop in r["next_hops"]:

@@ -126,13 +126,18 @@ def bird_routes(text: str) -> list[dict]:
         elif line and not line[0].isspace():
             current = None  # "Table master4:" and the like
     for r in routes:
-        if r["metric"] is None:
+        if r["metric"] is None or r["protocol"] in ("ebgp", "ibgp"):
             r["metric"] = _bird_metric(r)
     return routes
 
 
 def _bird_metric(route: dict) -> int | None:
     attrs = route["attrs"]
+    if route["protocol"] in ("ebgp", "ibgp"):
+        # a BGP route's metric in the inspection model is its MED (0 when absent), as routesim's
+        # engine reports it; BIRD's "(pref/N)" header shows the IGP metric to the next hop instead
+        med = attrs.get("BGP.med")
+        return int(med) if med is not None and str(med).isdigit() else 0
     for key in ("RIP.metric", "OSPF.metric1", "BGP.med"):
         if key in attrs and str(attrs[key]).isdigit():
             return int(attrs[key])

@@ -91,3 +91,37 @@ def test_singleline_other_isps_cross_the_peering(tmp_path):
     assert by_user["user-telecom"]["rtt_avg_ms"] < 20
     for user in ("user-unicom", "user-mobile"):
         assert by_user[user]["ok"] and by_user[user]["rtt_avg_ms"] > 60, by_user[user]
+
+
+@pytest.mark.needs_bird
+@pytest.mark.needs_vtysh
+@pytest.mark.needs_gobgpd
+def test_interop_with_bird_frr_gobgp_4_octet_as_md5_and_ibgp(tmp_path):
+    cap = tmp_path / "pcap"
+    rep = run(ROOT / "tests/integration/bgp/interop.yaml", tmp_path, "--capture", str(cap))
+    assert rep["convergence"]["converged"], rep["convergence"]["failures"]
+    assert all(s["state"] == "Established" for s in rep["bgp"]["sessions"])
+    rib = {
+        node: {
+            r["prefix"]: r for r in t["routes"]["rib"] if r["selected"] and r["protocol"] in ("ebgp", "ibgp")
+        }
+        for node, t in rep["tables"].items()
+    }
+    # routesim learned every other speaker's prefix, and every speaker learned routesim's
+    assert {"192.0.2.0/24", "203.0.113.0/25", "203.0.113.128/25"} <= set(rib["r1"])
+    for peer in ("b1", "f1", "g1"):
+        assert "198.51.100.0/24" in rib[peer], (peer, sorted(rib[peer]))
+    # iBGP between routesim r2 and BIRD b1 over loopbacks, both ways
+    assert rib["r2"]["192.0.2.0/24"]["protocol"] == "ibgp"
+    assert rib["b1"]["198.18.0.0/24"]["protocol"] == "ibgp"
+    step("tshark: OPENs with 4-octet AS (AS_TRANS in my_as), MD5-signed segments, no malformed BGP")
+    for pcap in sorted(cap.glob("*.pcap")):
+        counts = {
+            "open_as_trans": "bgp.open.myas == 23456 && bgp.cap.4as == 4200000001",
+            "md5": "tcp.option_kind == 19 && ip.src == 10.0.0.1",
+            "bgp": "bgp",
+        }
+        r = tshark_problems(pcap, counts, allow_tcp_resets=True)
+        assert r.problems == (), f"{pcap.name}: {r.problems}"
+        if pcap.name.startswith(("l1-", "l2-", "l3-")):  # r1's links, all MD5
+            assert r.counts["open_as_trans"] >= 1 and r.counts["md5"] >= 3, (pcap.name, r.counts)
