@@ -202,7 +202,23 @@ class Router:
                 self._perform(
                     name, engine.handle(InterfaceUp(iface) if up else InterfaceDown(iface), self.now())
                 )
+        for iface, up in changed:
+            if not up:
+                self._fast_external_fallover(iface)
         self._offer_rib()
+
+    def _fast_external_fallover(self, iface: str) -> None:
+        """A directly connected eBGP session over an interface that went down is torn down at once."""
+        conf = next((c for c in self.cfg.interfaces if c.name == iface), None)
+        if conf is None:
+            return
+        for name, tcp in self._tcp.items():
+            for n in self.cfg.protocols.get(name, {}).get("neighbors", []):
+                address = IPv4Address(n["address"])
+                if n.get("ebgp", True) and not n.get("multihop") and address in conf.address.network:
+                    if tcp.drop_peer(address, f"interface {iface} down (fast external fallover)"):
+                        msg = f"bgp {address}: fast external fallover ({iface} down)"
+                        self.events.add("log", self.now(), protocol=name, message=msg)
 
     # --- RIB -------------------------------------------------------------------------------
 
@@ -557,6 +573,10 @@ class Router:
             for name, engine in self.engines.items():
                 out[name] = engine.inspect(now).get("counters", {})
             return out
+        if what == "bgp_summary" and "bgp" in self.engines:
+            # O(1) counts (prefixes accepted, Loc-RIB size): cheap to poll during a full-table load,
+            # unlike "bgp", whose tables sort every prefix.
+            return self.engines["bgp"].summary()  # type: ignore[attr-defined]
         if what in self.engines:
             return self.engines[what].inspect(now)
         if what == "neighbors":

@@ -180,6 +180,24 @@ class BgpTransport:
         if self._conns.pop(conn, None) is not None:
             self._emit(TcpDown(peer, conn, reason=reason))
 
+    def drop_peer(self, peer: IPv4Address, reason: str) -> int:
+        """Fail every connection to ``peer`` now (fast external fallover: the link is gone, so
+        waiting for the hold timer would only delay the inevitable). The engine gets ``TcpDown``."""
+        from routesim.proto.base import TcpDown
+
+        dropped = 0
+        for conn, (writer, p, task) in list(self._conns.items()):
+            if p != peer:
+                continue
+            del self._conns[conn]
+            task.cancel()
+            transport = writer.transport
+            if transport is not None:
+                transport.abort()
+            self._emit(TcpDown(peer, conn, reason=reason))
+            dropped += 1
+        return dropped
+
     def send(self, conn: Any, data: bytes) -> None:
         entry = self._conns.get(conn)
         if entry is None:
