@@ -274,6 +274,24 @@ class EventPlayer:
                 lab.set_link_state(lid, up)
             (world.down_links.discard if up else world.down_links.add)(lid)
             return f"{'restore' if up else 'fail'} {'LAN' if is_lan else 'link'} {lid} ({_ref(args)})"
+        if a == "link_cost":
+            lid, is_lan = self._link_id(args["link"])
+            if is_lan:
+                raise EventError("link_cost on a LAN is not supported; change a member's cost instead")
+            link = next(x for x in world.topo.links if x.id == lid)
+            c = args["cost"]
+            costs = {
+                ep.node: int(c[ep.node]) if isinstance(c, dict) else int(c)
+                for ep in (link.a, link.b)
+                if not isinstance(c, dict) or ep.node in c
+            }
+            for ep in (link.a, link.b):
+                if ep.node in costs:
+                    lab.set_cost(ep.node, ep.iface, costs[ep.node])
+            world.topo = _replace_cost(world.topo, link, costs)
+            return f"cost of link {lid} ({_ref(args['link'])}): " + ", ".join(
+                f"{n} {v}" for n, v in costs.items()
+            )
         if a == "link_impair":
             lid, _ = self._link_id(args["link"])
             link = next(x for x in world.topo.links if x.id == lid)
@@ -389,7 +407,7 @@ class EventPlayer:
         try:
             for sp in group:
                 descs.append(self.apply(sp))
-        except (EventError, KeyError, OSError) as e:
+        except (EventError, KeyError, OSError, RuntimeError) as e:
             probes.stop()
             return EventResult(index, spec, f"{sp.action} {_ref(sp.args)}", applied, error=str(e))
         desc = "; ".join(descs)
@@ -498,6 +516,44 @@ def _replace_statics(topo: Topology, node: str, prefix: IPv4Network, st: StaticR
             n = dataclasses.replace(n, static=statics)
         nodes.append(n)
     return dataclasses.replace(topo, nodes=tuple(nodes), _index={})
+
+
+def _replace_cost(topo: Topology, link, costs: dict[str, int]) -> Topology:
+    """The topology with new per-direction costs on ``link``: the link's endpoints, the interfaces,
+    and the RIP metric / OSPF cost each protocol derives from them."""
+    eps = {}
+    for ep in (link.a, link.b):
+        eps[ep.node] = dataclasses.replace(ep, cost=costs[ep.node]) if ep.node in costs else ep
+    links = tuple(
+        dataclasses.replace(lk, a=eps[lk.a.node], b=eps[lk.b.node]) if lk.id == link.id else lk
+        for lk in topo.links
+    )
+    nodes = []
+    for n in topo.nodes:
+        if n.name in costs:
+            ep = eps[n.name]
+            cost = costs[n.name]
+            ifaces = tuple(
+                dataclasses.replace(i, cost=cost) if i.name == ep.iface else i for i in n.interfaces
+            )
+            protos = []
+            for k, v in n.protocols:
+                if k == "rip" and v is not None and ep.iface in v.interfaces:
+                    v = dataclasses.replace(
+                        v, metrics=tuple((i, cost if i == ep.iface else m) for i, m in v.metrics)
+                    )
+                elif k == "ospf" and v is not None:
+                    v = dataclasses.replace(
+                        v,
+                        interfaces=tuple(
+                            dataclasses.replace(i, cost=cost) if i.name == ep.iface else i
+                            for i in v.interfaces
+                        ),
+                    )
+                protos.append((k, v))
+            n = dataclasses.replace(n, interfaces=ifaces, protocols=tuple(protos))
+        nodes.append(n)
+    return dataclasses.replace(topo, nodes=tuple(nodes), links=links, _index={})
 
 
 def _replace_announce(topo: Topology, node: str, prefix: IPv4Network, *, add: bool) -> Topology:

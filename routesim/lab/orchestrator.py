@@ -511,6 +511,16 @@ class Lab:
             h.external.wait_ready(15)
         self.expected_down.discard(node)
 
+    def set_cost(self, node: str, iface: str, cost: int) -> None:
+        """Change the cost of ``node``'s ``iface`` (RIP metric, OSPF output cost) at run time."""
+        h = self.nodes[node]
+        if h.kind is NodeKind.ROUTESIM:
+            if h.exit_status is None and node not in self.expected_down:
+                query(h.control, "set_cost", interface=iface, cost=cost)
+            return
+        if h.kind.is_router:
+            raise KeyError(f"link_cost on a {h.kind} node is not supported yet")
+
     def bgp_command(self, node: str, command: str, **args: Any) -> Any:
         """bgp_reset / bgp_announce / bgp_withdraw on a routesim router."""
         h = self.nodes[node]

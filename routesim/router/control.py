@@ -21,6 +21,7 @@ COMMANDS = frozenset(
     {
         "static_add",
         "static_remove",
+        "set_cost",
         "iface_down",
         "iface_up",
         "impair",

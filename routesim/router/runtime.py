@@ -466,7 +466,8 @@ class Router:
     # --- commands (events on a running lab) ------------------------------------------------
 
     async def command(self, q: str, args: dict[str, Any]) -> Any:
-        """Run-time changes: ``static_add`` / ``static_remove`` (a static route, as in the config)."""
+        """Run-time changes: static routes, interface costs, BGP resets and announcements, and the
+        loopback-mode link controls."""
         from dataclasses import replace
         from ipaddress import IPv4Address, IPv4Network
 
@@ -506,6 +507,22 @@ class Router:
             self._perform("bgp", engine.set_announce(current, now))
             self.events.add("config", now, command=q, prefix=str(prefix))
             return {"announce": [str(p) for p in current]}
+        if q == "set_cost":
+            iface, cost = args["interface"], int(args["cost"])
+            now = self.now()
+            self.cfg = replace(
+                self.cfg,
+                interfaces=tuple(
+                    replace(i, cost=cost) if i.name == iface else i for i in self.cfg.interfaces
+                ),
+            )
+            for name, engine in self.engines.items():
+                if hasattr(engine, "set_cost"):
+                    self._perform(name, engine.set_cost(iface, cost, now))
+                elif hasattr(engine, "set_metric"):
+                    self._perform(name, engine.set_metric(iface, cost, now))
+            self.events.add("config", now, command=q, interface=iface, cost=cost)
+            return {"interface": iface, "cost": cost}
         if q == "impair":
             port = self._udp.get(args["interface"])
             if port is None or not hasattr(port, "loss"):

@@ -22,6 +22,7 @@ tests, re-raises internal errors instead of counting them).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from ipaddress import IPv4Address, IPv4Network
@@ -114,6 +115,9 @@ class OspfEngine:
         self._originate_pending = False
         self._crypto_seq = 0
         self._armed: dict[Any, float] = {}
+        #: (LSDB version, earliest aging/refresh deadline): both only change when the LSDB does,
+        #: and scanning the whole LSDB after every event dominated the CPU of large areas.
+        self._age_deadline: tuple[int, float | None] = (-1, None)
         self._out: list[Action] = []
         self._running = False
 
@@ -151,6 +155,18 @@ class OspfEngine:
         self._out = []
         for ifc in self.ifaces.values():
             interface_event(self, ifc, InterfaceEvent.INTERFACE_UP, now)
+        self.originate_soon()
+        return self._finish(now)
+
+    def set_cost(self, name: str, cost: int, now: float) -> list[Action]:
+        """Change an interface's output cost at run time (``link_cost`` events): the router-LSA is
+        originated again with the new metric (RFC 2328 §12.4: any change of its contents)."""
+        ifc = self.ifaces.get(name)
+        if ifc is None or not self._running:
+            return []
+        self._out = []
+        ifc.cfg = dataclasses.replace(ifc.cfg, cost=cost)
+        self.emit(Log(f"ospf interface {name}: cost {cost}"))
         self.originate_soon()
         return self._finish(now)
 
@@ -477,12 +493,18 @@ class OspfEngine:
             out[("ospf", "spf")] = self.spf_at
         if self.originate_at is not None:
             out[("ospf", "originate")] = self.originate_at
-        ages = [
-            t for t in (flooding.next_aging_deadline(self), origination.next_refresh(self)) if t is not None
-        ]
-        if ages:
+        version, soonest = self._age_deadline
+        if version != self.lsdb.version:
+            ages = [
+                t
+                for t in (flooding.next_aging_deadline(self), origination.next_refresh(self))
+                if t is not None
+            ]
+            soonest = min(ages) if ages else None
+            self._age_deadline = (self.lsdb.version, soonest)
+        if soonest is not None:
             # never in the past: LS age has a granularity of one second anyway
-            out[("ospf", "age")] = max(min(ages), now + 1.0) if min(ages) <= now else min(ages)
+            out[("ospf", "age")] = max(soonest, now + 1.0) if soonest <= now else soonest
         return out
 
     # --- inspection ----------------------------------------------------------------------------

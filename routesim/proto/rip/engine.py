@@ -14,6 +14,7 @@ sets the route change flag, starts the deletion process and tells the RIB.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -140,6 +141,15 @@ class RipEngine:
             self._send_request(now, st)
         self._schedule_update(now)
         return self._finish(now)
+
+    def set_metric(self, name: str, metric: int, now: float) -> list[Action]:
+        """Change an interface's metric at run time (``link_cost`` events). Routes learned on it take
+        the new metric with the neighbour's next update (RFC 2453 §3.9.2: same gateway, new metric)."""
+        st = self._ifaces.get(name)
+        if st is None or not 1 <= metric <= 15:
+            return []
+        st.cfg = dataclasses.replace(st.cfg, metric=metric)
+        return [Log(f"rip interface {name}: metric {metric}")]
 
     def handle(self, event: Event, now: float) -> list[Action]:
         if not self._running:

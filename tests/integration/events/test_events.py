@@ -101,3 +101,78 @@ def test_static_route_add_and_remove(report):
     assert any(
         t["kind"] == "rib" and t["prefix"] == "192.0.2.0/24" and not t["new"] for t in remove["timeline"]
     )
+
+
+@pytest.fixture(scope="module")
+def bgp_report(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("evb") / "report.json"
+    step("routesim run events_bgp.yaml (OSPF cost, BGP reset, withdraw/announce, eBGP link failure)")
+    cp = subprocess.run(
+        [
+            *ROUTESIM,
+            "run",
+            str(HERE / "events_bgp.yaml"),
+            "--json",
+            str(out),
+            "--timeout",
+            "60",
+            "--no-tables",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    rep = json.loads(out.read_text())
+    assert cp.returncode == 0, cp.stdout[-5000:] + cp.stderr[-2000:]
+    return rep
+
+
+def test_ospf_and_bgp_events_converge_to_the_oracle(bgp_report):
+    assert [e["action"] for e in bgp_report["events"]] == [
+        "link_cost",
+        "bgp_reset",
+        "withdraw",
+        "announce",
+        "link_down",
+        "link_up",
+        "link_cost",
+    ]
+    for e in bgp_report["events"]:
+        assert e["converged"] and not e["failures"], (e["description"], e["failures"])
+
+
+def test_ospf_cost_change_moves_the_path(bgp_report):
+    up = bgp_report["events"][0]
+    # r1's route to r2's loopback now goes round through r4 (cost 2 < 10)
+    moved = [
+        t
+        for t in up["timeline"]
+        if t["kind"] == "rib" and t["node"] == "r1" and t["prefix"] == "10.255.0.2/32"
+    ]
+    assert moved and moved[-1]["new"]["metric"] == 2
+
+
+def test_bgp_reset_withdraw_and_announce(bgp_report):
+    reset, withdraw, announce = bgp_report["events"][1:4]
+    sessions = [t for t in reset["timeline"] if t["kind"] == "session" and t["protocol"] == "bgp"]
+    assert any(t["new"] == "Established" for t in sessions)
+    gone = {
+        t["node"]
+        for t in withdraw["timeline"]
+        if t["kind"] == "rib" and t["prefix"] == "198.51.100.0/24" and not t["new"]
+    }
+    back = {
+        t["node"]
+        for t in announce["timeline"]
+        if t["kind"] == "rib" and t["prefix"] == "198.51.100.0/24" and t["new"]
+    }
+    assert {"r1", "r2", "r4"} <= gone and {"r1", "r2", "r4"} <= back
+
+
+def test_fast_external_fallover(bgp_report):
+    down = bgp_report["events"][4]
+    logs = [
+        t for t in down["timeline"] if t["kind"] == "log" and "fast external fallover" in t.get("message", "")
+    ]
+    assert logs and logs[0]["t"] - down["applied_at"] < 0.5
+    assert down["convergence_seconds"] < 2  # no hold-timer wait (hold is 3 s in the fast profile)
