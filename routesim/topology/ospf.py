@@ -52,7 +52,7 @@ from routesim.topology.model import (
     Timers,
 )
 from routesim.topology.values import parse_duration
-from routesim.topology.yamlpos import ProtoSection
+from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section
 
 KEYS = (
     "area",
@@ -100,23 +100,12 @@ def parse_ospf(
 ) -> tuple[OspfSettings | None, list[Problem]]:
     """Parse and validate ``sec`` against the router's resolved ``interfaces``."""
     out: list[Problem] = []
-    v: Any = sec.value
-    if v is True or v is None:
-        v = {}
-    if not isinstance(v, dict):
-        out.append(sec.problem((), f"ospf must be true or a mapping, got {v!r}"))
+    v: Any = open_section(sec, "ospf", KEYS, out)
+    if v is None:
         return None, out
-    for k in v:
-        if k not in KEYS:
-            out.append(sec.problem((k,), unknown("ospf key", k, KEYS), at_key=True))
     names = [i.name for i in interfaces]
     by_name = {i.name: i for i in interfaces}
-
-    def check_name(rel: tuple, name: Any) -> str | None:
-        if not isinstance(name, str) or name not in by_name:
-            out.append(sec.problem(rel, unknown("interface", name, names)))
-            return None
-        return name
+    check_name = interface_checker(sec, interfaces, out)
 
     def area_at(rel: tuple, raw: Any) -> IPv4Address | None:
         try:

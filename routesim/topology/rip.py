@@ -33,7 +33,7 @@ from routesim.topology.model import (
     RipSettings,
     SplitHorizon,
 )
-from routesim.topology.yamlpos import ProtoSection
+from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section
 
 KEYS = ("interfaces", "passive", "split_horizon", "redistribute", "auth", "neighbors")
 IFACE_KEYS = ("split_horizon", "passive", "metric")
@@ -60,23 +60,12 @@ def _split_horizon(sec: ProtoSection, rel: tuple, out: list[Problem]) -> SplitHo
 def parse_rip(sec: ProtoSection, interfaces: Sequence[Interface]) -> tuple[RipSettings | None, list[Problem]]:
     """Parse and validate ``sec`` against the router's resolved ``interfaces``."""
     out: list[Problem] = []
-    v: Any = sec.value
-    if v is True or v is None:
-        v = {}
-    if not isinstance(v, dict):
-        out.append(sec.problem((), f"rip must be true or a mapping, got {v!r}"))
+    v: Any = open_section(sec, "rip", KEYS, out)
+    if v is None:
         return None, out
-    for k in v:
-        if k not in KEYS:
-            out.append(sec.problem((k,), unknown("rip key", k, KEYS), at_key=True))
     names = [i.name for i in interfaces]
     by_name = {i.name: i for i in interfaces}
-
-    def check_name(rel: tuple, name: Any) -> str | None:
-        if not isinstance(name, str) or name not in by_name:
-            out.append(sec.problem(rel, unknown("interface", name, names)))
-            return None
-        return name
+    check_name = interface_checker(sec, interfaces, out)
 
     selected: list[str] = []
     per_iface: dict[str, RipInterfaceOverrides] = {}

@@ -223,3 +223,36 @@ def compose_document(text: str, filename: str, sink: ProblemSink) -> Document | 
 
     value = convert(root, ())
     return Document(filename, value, pos_of, key_pos_of)
+
+
+def open_section(sec: ProtoSection, name: str, keys: tuple[str, ...], out: list) -> dict | None:
+    """The mapping of a protocol section (``true`` and an empty value mean ``{}``), with a problem
+    for every unknown key; ``None`` (and a problem) when the section is not a mapping."""
+    from routesim.topology.errors import unknown
+
+    v = sec.value
+    if v is True or v is None:
+        return {}
+    if not isinstance(v, dict):
+        out.append(sec.problem((), f"{name} must be true or a mapping, got {v!r}"))
+        return None
+    for k in v:
+        if k not in keys:
+            out.append(sec.problem((k,), unknown(f"{name} key", k, keys), at_key=True))
+    return v
+
+
+def interface_checker(sec: ProtoSection, interfaces, out: list):
+    """``check(rel, name)``: the interface name if the router has it, else ``None`` and a problem
+    with a "did you mean"."""
+    from routesim.topology.errors import unknown
+
+    names = [i.name for i in interfaces]
+
+    def check(rel: tuple, name) -> str | None:
+        if not isinstance(name, str) or name not in names:
+            out.append(sec.problem(rel, unknown("interface", name, names)))
+            return None
+        return name
+
+    return check
