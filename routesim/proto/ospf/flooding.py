@@ -124,15 +124,25 @@ def flood(
     return back_out
 
 
-def remove_from_retransmission_lists(eng: OspfEngine, key: tuple, scope: Scope) -> None:
+def remove_from_retransmission_lists(
+    eng: OspfEngine, key: tuple, scope: Scope, *, keep: Lsa | None = None
+) -> None:
+    """Drop ``key`` from every neighbor's retransmission list, except where it is ``keep`` itself."""
     for ifc in interfaces_for(eng, scope):
         for nbr in ifc.neighbors.values():
+            if keep is not None and nbr.retransmit.get(key) is keep:
+                continue
             nbr.retransmit.pop(key, None)
 
 
 def install(eng: OspfEngine, scope: Scope, lsa: Lsa, now: float, *, own: bool = False) -> None:
-    """§13.2: install, and schedule the routing calculation if the contents changed."""
-    remove_from_retransmission_lists(eng, lsa.header.key, scope)
+    """§13.2: install, and schedule the routing calculation if the contents changed.
+
+    §13 (5c) removes the *current database copy* from the retransmission lists: the instance
+    being installed, which (5b) has just put on them when flooding it, stays there until acked
+    (otherwise a neighbor that drops it, e.g. by MinLSArrival (5a), never gets it again).
+    """
+    remove_from_retransmission_lists(eng, lsa.header.key, scope, keep=lsa)
     _, changed = eng.lsdb.install(scope, lsa, now, own=own)
     h = lsa.header
     eng.emit(

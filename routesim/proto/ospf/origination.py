@@ -185,7 +185,9 @@ def reconcile(eng: OspfEngine, now: float) -> None:
         if entry is not None:
             age = entry.age(now, maxage)
             if age < maxage and _same(entry.lsa, template) and age < timers.lsrefresh:
-                entry.own = True
+                if not entry.own:
+                    entry.own = True
+                    eng.lsdb.version += 1  # next_refresh() depends on it
                 continue
         last = eng.last_originated.get((scope, key))
         if last is not None and now - last < timers.min_ls_interval - 1e-6:  # §12.4: MinLSInterval

@@ -242,3 +242,25 @@ def test_min_ls_interval_coalesces_originations() -> None:
     net.run_for(5)
     assert len([k for _, k, _ in net.engines["r2"].lsdb if k[0] == 5]) == 5
     assert r1.counters["lsa_originated"] - before >= 5
+
+
+def test_a_flooded_copy_stays_on_the_retransmission_list_of_the_next_hop() -> None:
+    """§13 (5b)/(5c): installing a received LSA removes older copies from retransmission lists, not the
+    instance just flooded onward: if r2's onward update to r3 is lost, r2 must send it again."""
+    lost = []
+
+    def drop(now, sender, receiver, pkt) -> bool:
+        if sender == "r2" and receiver == "r3" and isinstance(pkt.body, LinkStateUpdate) and not lost:
+            if any(lsa.header.key == EXT_KEY for lsa in pkt.body.lsas):
+                lost.append(now)
+                return True
+        return False
+
+    net = line(3)
+    net.run(20)
+    net.drop = drop
+    net.feed("r1", static("192.0.2.0/24"))
+    net.run_for(6)
+    assert lost, "the onward update was not dropped: the test did not exercise the case"
+    assert net.engines["r3"].lsdb.get(None, EXT_KEY) is not None
+    assert "192.0.2.0/24" in net.routes("r3")
