@@ -79,13 +79,17 @@ def check(topology: str, as_json: bool) -> None:
     )
 
 
-def _require_root() -> None:
-    import os
+def _require_root(*, pid_sandbox: bool = False) -> None:
+    """Not root: restart inside an unprivileged user-namespace sandbox. Root with ``--pid-sandbox``:
+    restart as the child of a PID namespace's init, so a crash takes every router with it."""
+    from routesim.lab.sandbox import in_sandbox, reexec_in_sandbox
 
+    if in_sandbox():
+        return
     if os.geteuid() != 0:
-        from routesim.lab.sandbox import reexec_in_sandbox
-
-        reexec_in_sandbox(sys.argv)
+        reexec_in_sandbox(sys.argv, user=True)
+    elif pid_sandbox:
+        reexec_in_sandbox(sys.argv, user=False)
 
 
 @cli.command()
@@ -123,13 +127,30 @@ def _require_root() -> None:
 @click.option(
     "--plot", "plot_dir", type=click.Path(file_okay=False), help="Write timeline and topology plots here."
 )
+@click.option(
+    "--pid-sandbox",
+    is_flag=True,
+    help="Root: run the lab under its own PID namespace (a crash takes every router with it).",
+)
 def run(
-    topology, json_path, keep, timeout, seed, tables, emulation, hold, timeline, capture_dir, mode, plot_dir
+    topology,
+    json_path,
+    keep,
+    timeout,
+    seed,
+    tables,
+    emulation,
+    hold,
+    timeline,
+    capture_dir,
+    mode,
+    plot_dir,
+    pid_sandbox,
 ) -> None:
     """Build the lab of TOPOLOGY, wait for convergence, check it against the oracle, tear down."""
     topo = _load(topology)
     if mode == "netns":
-        _require_root()
+        _require_root(pid_sandbox=pid_sandbox)
     code = run_lab(
         topo,
         json_path=json_path,
@@ -188,6 +209,13 @@ def run_lab(
     code = EXIT_OK
     try:
         progress(f"lab [bold]{lab.names.lab}[/bold]: timers profile [bold]{topo.timers.profile}[/bold]")
+        from routesim.lab.sandbox import in_sandbox
+
+        if in_sandbox():
+            kind = {"user": "an unprivileged user-namespace", "pid": "a PID-namespace"}.get(
+                in_sandbox() or "", "a"
+            )
+            progress(f"running inside {kind} sandbox")
         lab.up()
         report["lab"] = {
             "name": lab.names.lab,
