@@ -86,10 +86,12 @@ def _require_root(*, pid_sandbox: bool = False) -> None:
 
     if in_sandbox():
         return
+    # the same command, whatever started this one (console script, python -m, a relative path)
+    argv = [sys.executable, "-m", "routesim.cli.main", *sys.argv[1:]]
     if os.geteuid() != 0:
-        reexec_in_sandbox(sys.argv, user=True)
+        reexec_in_sandbox(argv, user=True)
     elif pid_sandbox:
-        reexec_in_sandbox(sys.argv, user=False)
+        reexec_in_sandbox(argv, user=False)
 
 
 @cli.command()
