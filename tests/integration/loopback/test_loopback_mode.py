@@ -31,7 +31,15 @@ def test_rip_triangle_in_loopback_mode_matches_the_oracle_without_namespaces(tmp
     before = set(list_all_netns())
     out = tmp_path / "r.json"
     cp = subprocess.run(
-        [*ROUTESIM, "run", str(ROOT / "topologies/rip_triangle.yaml"), "--mode", "loopback", "--json", str(out)],
+        [
+            *ROUTESIM,
+            "run",
+            str(ROOT / "topologies/rip_triangle.yaml"),
+            "--mode",
+            "loopback",
+            "--json",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -172,7 +172,9 @@ def test_running_lab_context_manager_cleans_up_after_an_exception():
 
 
 def test_pid_sandbox_run_is_sandboxed_and_leaves_nothing():
-    cp = subprocess.run([*ROUTESIM, "run", str(TOPO), "--pid-sandbox"], capture_output=True, text=True, timeout=120)
+    cp = subprocess.run(
+        [*ROUTESIM, "run", str(TOPO), "--pid-sandbox"], capture_output=True, text=True, timeout=120
+    )
     assert cp.returncode == 0, cp.stdout + cp.stderr
     assert "running inside a PID-namespace sandbox" in cp.stdout
     assert _nothing_left([]) == []
