@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOPO ?= $(firstword $(wildcard topologies/multiline_bgp.yaml) topologies/static_triangle.yaml)
-DEB_PKGS := iproute2 iputils-ping traceroute tcpdump tshark bird2 frr gobgpd ethtool procps psmisc util-linux
+DEB_PKGS := iproute2 iputils-ping traceroute tcpdump tshark bird2 frr gobgpd procps psmisc util-linux python3-venv
 PYTEST_ARGS ?=
 
 .PHONY: run test deps debs lint clean down
