@@ -9,11 +9,13 @@ connecting, so sending costs only ``sendall``:
         t_established = f.handshake()           # OPEN/KEEPALIVE exchange done (time.monotonic())
         f.send_stream()                         # returns the send time; keepalives go on in a thread
 
-The table (``attr_sets="realistic"``): prefix lengths mostly /24, some /16-/23 and a few /8-/15;
+The table (``attr_sets="realistic"``): prefix lengths mostly /24, some /16-/23 and a few /12-/15,
+none overlapping special-purpose space (BIRD drops 127/8 as bogus);
 attribute sets with a heavy-tailed number of prefixes each (Pareto, mean ~3.3, so ~300k sets for
 1M prefixes, like a real full table), AS paths of 2-8 ASes (the feeder's AS first; length drawn
 around 4-5 as seen in the global table), origins mostly IGP, some MEDs and communities. ``packed``:
-a handful of attribute sets, ~1000 NLRI per UPDATE (the best case for a receiver).
+one attribute set, ~1000 NLRI per UPDATE (the best case for a receiver). UPDATEs are split by
+``pack_updates`` and framed around the set's attribute bytes, encoded once.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Requests that change the router (everything else only reads the inspection model).
-COMMANDS = frozenset(
+COMMANDS = frozenset(  # everything else (routes, status, bgp_summary, ...) only reads
     {
         "static_add",
         "static_remove",

@@ -47,7 +47,9 @@ Engine contract (the runtime's side):
 * Admin: ``reset_peer`` (Cease 6/4 then restart), ``shutdown_peer`` (6/2, stays Idle),
   ``enable_peer``, ``request_route_refresh`` (RFC 2918). ``stop(now)`` sends 6/2 to everyone.
 * Inspection: ``inspect(now)`` (summary, neighbors, routes with every candidate, rib_in, rib_out,
-  counters; tables capped at ``INSPECT_LIMIT`` rows) and ``inspect_table(which, peer, limit)``.
+  counters; tables capped at ``INSPECT_LIMIT`` rows) and ``inspect_table(which, peer, limit)``;
+  ``summary()``: the counts alone in O(neighbours) (the router's ``bgp_summary`` query), cheap to
+  poll while a full table loads.
 
 Route flow: UPDATE -> RFC 7606 handling (treat-as-withdraw / attribute-discard; AFI/SAFI-disable
 resets an IPv4-only session) -> AS4 merge for 2-octet peers (RFC 6793) -> loop checks (own AS in

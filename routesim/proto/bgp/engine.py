@@ -69,7 +69,7 @@ from routesim.wire.bgp.notification import describe
 _BGP = (RouteProtocol.EBGP, RouteProtocol.IBGP)
 _MASKS = tuple((0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF for n in range(33))
 _MISSING: Any = object()
-_MP_TYPES = (MpReachNlri, MpUnreachNlri)
+_MP_TYPES = frozenset((MpReachNlri, MpUnreachNlri))
 
 #: Rows returned by ``inspect`` for each table before it says ``truncated`` (use ``inspect_table``).
 INSPECT_LIMIT = 2000
@@ -182,6 +182,11 @@ class BgpEngine:
         self._igp: dict[int, dict[int, Route]] = {}
         self._igp_lengths: list[int] = []
         self._nh_cache: dict[IPv4Address, Resolution | None] = {}
+        #: (next hop object, resolvable) of the last lookup by ``_decide_many``; reset with the cache.
+        self._last_nh: tuple[IPv4Address, bool] | None = None
+        self._update_peer: tuple[Session, Peer] | None = None
+        #: The last next hop found not to be our own address (a table shares one: skip comparing it).
+        self._nh_not_local: tuple[IPv4Address, IPv4Address | None] | None = None
         self._export_cache: dict[tuple[int, int, int], tuple[PathAttrs, PathAttrs | None]] = {}
         self._out: list[Action] = []
         self._changed: dict[int, _Source | None] = {}
@@ -374,7 +379,12 @@ class BgpEngine:
 
     def session_update(self, session: Session, update: Update, now: float) -> tuple[int, bytes] | None:
         """An UPDATE in Established (RFC 4271 §9, RFC 7606). Returns a Cease to send, if any."""
-        peer = self.peers[session.peer]
+        memo = self._update_peer  # UPDATEs come in runs from one session: skip hashing its address
+        if memo is not None and memo[0] is session:
+            peer = memo[1]
+        else:
+            peer = self.peers[session.peer]
+            self._update_peer = (session, peer)
         peer.updates_in += 1
         self.counters["updates_received"] += 1
         routes = peer.rib_in.routes
@@ -382,7 +392,7 @@ class BgpEngine:
         changed: list[int] = []
         if update.errors:
             self._update_errors(peer, update)
-        if update.errors or any(type(a) in _MP_TYPES for a in update.attributes):
+        if update.errors or not _MP_TYPES.isdisjoint(map(type, update.attributes)):
             withdrawn, announced = update.withdrawn_prefixes(), update.announced_prefixes()
         else:  # the common case, without the codec's per-message attribute index
             withdrawn, announced = update.withdrawn, update.nlri
@@ -491,12 +501,21 @@ class BgpEngine:
         if received.contains_as(self.config.asn):
             self.counters["rejected_loop"] += 1
             return None
-        if received.originator_id == self.config.router_id or self._cluster_id in received.cluster_list:
+        originator = received.originator_id  # (None == IPv4Address runs ipaddress's slow __eq__)
+        if (
+            originator is not None and originator == self.config.router_id
+        ) or self._cluster_id in received.cluster_list:
             self.counters["rejected_loop"] += 1
             return None
-        if received.next_hop is not None and received.next_hop == session.local_address:
-            self.counters["rejected_next_hop"] += 1
-            return None
+        nh = received.next_hop
+        if nh is not None:
+            local = session.local_address
+            memo = self._nh_not_local
+            if memo is None or memo[0] is not nh or memo[1] is not local:
+                if nh == local:
+                    self.counters["rejected_next_hop"] += 1
+                    return None
+                self._nh_not_local = (nh, local)
         return self._intern(received)
 
     def _apply_policy(
@@ -570,6 +589,8 @@ class BgpEngine:
         loc = self.loc
         changed = self._changed
         usable: dict[int, bool] = {}
+        last_nh = self._last_nh  # usually one next hop for a whole table: skip ipaddress hashing
+        last_a, last_ok = None, None  # the prefixes of one UPDATE share one attribute object
         for key in keys:
             if others and (key in others[0] or (len(others) > 1 and key in others[1])):
                 self._decide(key)
@@ -577,9 +598,18 @@ class BgpEngine:
             old = loc.get(key)
             a = routes.get(key)
             if a is not None:
-                ok = usable.get(id(a))
+                ok = last_ok if a is last_a else usable.get(id(a))
                 if ok is None:
-                    ok = usable[id(a)] = a.next_hop is None or self._resolve(a.next_hop) is not None
+                    nh = a.next_hop
+                    if nh is None:
+                        ok = True
+                    elif last_nh is not None and nh is last_nh[0]:
+                        ok = last_nh[1]
+                    else:
+                        ok = self._resolve(nh) is not None
+                        last_nh = self._last_nh = (nh, ok)
+                    usable[id(a)] = ok
+                last_a, last_ok = a, ok
                 if not ok:
                     a = None
             if a is None:
@@ -649,6 +679,7 @@ class BgpEngine:
         self._igp_lengths = sorted(by_len, reverse=True)
         old = self._nh_cache
         self._nh_cache = {}
+        self._last_nh = None
         moved = {nh for nh, res in old.items() if self._resolve(nh) != res}
         if moved:
             self._log(f"bgp: next-hop resolution changed for {', '.join(sorted(map(str, moved)))}")
@@ -1006,22 +1037,26 @@ class BgpEngine:
                 break
         return rows
 
+    def summary(self) -> dict[str, Any]:
+        """The counts of ``inspect()["summary"]`` alone: O(neighbours), never walks a table, so it
+        can be polled while a full table arrives."""
+        return {
+            "asn": self.config.asn,
+            "router_id": str(self.config.router_id),
+            "cluster_id": str(self._cluster_id),
+            "neighbors": len(self.peers),
+            "established": sum(1 for p in self.peers.values() if p.established is not None),
+            "prefixes_received": sum(p.rib_in.received for p in self.peers.values()),
+            "prefixes_accepted": sum(p.rib_in.accepted for p in self.peers.values()),
+            "loc_rib": len(self.loc),
+            "attribute_sets": len(self._intern),
+        }
+
     def inspect(self, now: float) -> dict[str, Any]:
-        established = sum(1 for p in self.peers.values() if p.established is not None)
         total = sum(len(s.routes) for s in self._sources)
         return {
             "protocol": "bgp",
-            "summary": {
-                "asn": self.config.asn,
-                "router_id": str(self.config.router_id),
-                "cluster_id": str(self._cluster_id),
-                "neighbors": len(self.peers),
-                "established": established,
-                "prefixes_received": sum(p.rib_in.received for p in self.peers.values()),
-                "prefixes_accepted": sum(p.rib_in.accepted for p in self.peers.values()),
-                "loc_rib": len(self.loc),
-                "attribute_sets": len(self._intern),
-            },
+            "summary": self.summary(),
             "neighbors": [self._neighbor_json(p, now) for p in self.peers.values()],
             "routes": self.inspect_table("routes", limit=INSPECT_LIMIT),
             "routes_truncated": total > INSPECT_LIMIT,

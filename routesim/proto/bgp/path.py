@@ -28,11 +28,13 @@ from routesim.wire.bgp import (
     NextHop,
     Origin,
     OriginType,
+    SegmentType,
     UnknownAttribute,
     attributes_for_propagation,
 )
 from routesim.wire.bgp.attributes import format_community
 
+_AS_SEQUENCE = SegmentType.AS_SEQUENCE
 ORIGIN_NAMES = {0: "igp", 1: "egp", 2: "incomplete"}
 _EMPTY_PATH = AsPath()
 
@@ -56,16 +58,13 @@ class PathAttrs:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "path_length", self.as_path.path_length())
-        set_(self, "neighbor_as", self.as_path.first_as)
-        set_(
-            self,
-            "_hash",
-            hash(
-                (self.origin, self.as_path, self.next_hop, self.med, self.local_pref, self.communities,
-                 self.originator_id, self.cluster_list, self.extra)
-            ),
+        path_length, neighbor_as, h = _derived(
+            self.origin, self.as_path, self.next_hop, self.med, self.local_pref, self.communities,
+            self.originator_id, self.cluster_list, self.extra,
         )  # fmt: skip
+        set_(self, "path_length", path_length)
+        set_(self, "neighbor_as", neighbor_as)
+        set_(self, "_hash", h)
 
     def __hash__(self) -> int:
         return self._hash
@@ -110,10 +109,10 @@ class PathAttrs:
             lp, originator, clusters = None, None, ()
         if lp is None:
             lp = local_pref
-        return cls(
-            origin, as_path, next_hop, med, lp, communities, originator, clusters,
-            attributes_for_propagation(extra) if extra else (),
-        )  # fmt: skip
+        extra_t = attributes_for_propagation(extra) if extra else ()
+        if cls is not PathAttrs:
+            return cls(origin, as_path, next_hop, med, lp, communities, originator, clusters, extra_t)
+        return _new_path_attrs(origin, as_path, next_hop, med, lp, communities, originator, clusters, extra_t)
 
     def replace(self, **changes: object) -> PathAttrs:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -125,7 +124,10 @@ class PathAttrs:
         return frozenset(self.as_path.asns)
 
     def contains_as(self, asn: int) -> bool:
-        return any(asn in seg.asns for seg in self.as_path.segments)
+        segs = self.as_path.segments
+        if len(segs) == 1:
+            return asn in segs[0].asns
+        return any(asn in seg.asns for seg in segs)
 
     @property
     def origin_as(self) -> int | None:
@@ -183,6 +185,73 @@ class PathAttrs:
             out.append(rr_attrs.cluster_list_attribute(self.cluster_list))
         out += [a for a in self.extra if a.type_code > 8]
         return tuple(out)
+
+
+def _derived(
+    origin: int,
+    as_path: AsPath,
+    next_hop: IPv4Address | None,
+    med: int | None,
+    local_pref: int | None,
+    communities: tuple[int, ...],
+    originator_id: IPv4Address | None,
+    cluster_list: tuple[IPv4Address, ...],
+    extra: tuple[Attribute, ...],
+) -> tuple[int, int | None, int]:
+    """``(path_length, neighbor_as, hash)`` of a ``PathAttrs`` with these fields."""
+    segs = as_path.segments
+    if len(segs) == 1 and segs[0].type == _AS_SEQUENCE:  # the common path: one AS_SEQUENCE
+        asns = segs[0].asns
+        path_length, neighbor_as = len(asns), (asns[0] if asns else None)
+    else:
+        path_length, neighbor_as = as_path.path_length(), as_path.first_as
+    # Hash the parts that decide equality without the slow generic hashes: the AS_PATH's segments
+    # (equal paths have equal segments) and the next hop's integer (ipaddress hashes through a hex
+    # string).
+    h = hash(
+        (origin, segs, getattr(next_hop, "_ip", next_hop), med, local_pref, communities,
+         originator_id, cluster_list, extra)
+    )  # fmt: skip
+    return path_length, neighbor_as, h
+
+
+#: The slot setters of every field, in declaration order (``_new_path_attrs``).
+_SETTERS = tuple(PathAttrs.__dict__[f.name].__set__ for f in dataclasses.fields(PathAttrs))
+assert len(_SETTERS) == 12, "update _new_path_attrs with the new field"
+_new = object.__new__
+
+
+def _new_path_attrs(
+    origin: int,
+    as_path: AsPath,
+    next_hop: IPv4Address | None,
+    med: int | None,
+    local_pref: int | None,
+    communities: tuple[int, ...],
+    originator_id: IPv4Address | None,
+    cluster_list: tuple[IPv4Address, ...],
+    extra: tuple[Attribute, ...],
+) -> PathAttrs:
+    """``PathAttrs(...)`` without the frozen dataclass's generic ``__setattr__`` calls (one per UPDATE
+    received): the same fields, derived values and hash, set through the slot descriptors."""
+    a = _new(PathAttrs)
+    s_origin, s_path, s_nh, s_med, s_lp, s_comm, s_orig, s_clusters, s_extra, s_len, s_nas, s_hash = _SETTERS
+    s_origin(a, origin)
+    s_path(a, as_path)
+    s_nh(a, next_hop)
+    s_med(a, med)
+    s_lp(a, local_pref)
+    s_comm(a, communities)
+    s_orig(a, originator_id)
+    s_clusters(a, cluster_list)
+    s_extra(a, extra)
+    path_length, neighbor_as, h = _derived(
+        origin, as_path, next_hop, med, local_pref, communities, originator_id, cluster_list, extra
+    )
+    s_len(a, path_length)
+    s_nas(a, neighbor_as)
+    s_hash(a, h)
+    return a
 
 
 class Interner:

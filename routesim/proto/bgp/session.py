@@ -63,6 +63,11 @@ if TYPE_CHECKING:
     from routesim.proto.bgp.engine import BgpEngine
 
 MESSAGE_NAMES = {int(t): t.name.lower() for t in MessageType}
+#: UpdateMsg in Established processes the UPDATE and stays there (RFC 4271 §8.2.2, event 27).
+_UPDATE_CELL_IS_PROCESS = transition(BgpState.ESTABLISHED, BgpEvent.UPDATE_MSG) == (
+    FsmAction.PROCESS_UPDATE,
+    BgpState.ESTABLISHED,
+)
 #: FsmAction -> the Session method that carries it out.
 _ACTION_METHODS = {a: "_do_" + a.name.lower() for a in FsmAction}
 
@@ -407,7 +412,7 @@ class Session:
 
     def _message(self, msg: bytes, now: float) -> None:
         mtype = msg[18]
-        self.messages_in[MESSAGE_NAMES.get(mtype, str(mtype))] += 1
+        self.messages_in[MESSAGE_NAMES.get(mtype) or str(mtype)] += 1
         self.last_rx = now
         if mtype == MessageType.UPDATE:
             if self.state is not BgpState.ESTABLISHED:
@@ -418,12 +423,16 @@ class Session:
             except BgpError as exc:
                 self.event(BgpEvent.UPDATE_MSG_ERR, now, error=exc, reason=exc.reason)
                 return
-            if update.handling >= ErrorHandling.AFI_SAFI_DISABLE:
+            if update.errors and update.handling >= ErrorHandling.AFI_SAFI_DISABLE:
                 # RFC 7606 §5.3: an IPv4-only speaker cannot disable the family: reset the session.
                 worst = max(update.errors, key=lambda e: e.handling)
                 self.event(BgpEvent.UPDATE_MSG_ERR, now, error=worst, reason=worst.reason)
                 return
-            self.event(BgpEvent.UPDATE_MSG, now, update=update)
+            if _UPDATE_CELL_IS_PROCESS:  # the table's cell, without the generic dispatch per UPDATE
+                self._pending_error, self._pending_update = None, update
+                self._do_process_update(now, BgpEvent.UPDATE_MSG)
+            else:
+                self.event(BgpEvent.UPDATE_MSG, now, update=update)
         elif mtype == MessageType.KEEPALIVE:
             self.event(BgpEvent.KEEPALIVE_MSG, now)
         elif mtype == MessageType.OPEN:

@@ -28,10 +28,16 @@ attributes and drops unknown non-transitive ones (RFC 4271 §5).
 
 AS numbers are 2 or 4 octets in AS_PATH and AGGREGATOR according to ``Negotiated.four_octet_as``;
 ``as4.py`` builds and merges AS4_PATH/AS4_AGGREGATOR for 2-octet peers (RFC 6793 §4.2).
+
+Speed: ``decode_attributes`` keeps the attributes it decoded by their raw bytes (``_DECODED``, one
+bounded table per AS number width), so the NEXT_HOP, ORIGIN, MED and communities that recur across a
+full table are decoded once and shared (they are immutable); a bad attribute is never cached, so
+every error is found and reported as before.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
@@ -122,6 +128,9 @@ class OriginType(IntEnum):
     INCOMPLETE = 2
 
 
+_ORIGIN_TYPES = tuple(OriginType)
+
+
 @dataclass(frozen=True)
 class Origin(PathAttribute):
     TYPE_CODE = AttrType.ORIGIN
@@ -134,7 +143,7 @@ class Origin(PathAttribute):
             raise _length_error("origin", len(value))
         if value[0] > 2:  # RFC 4271 §6.3: Invalid ORIGIN Attribute
             raise MalformedAttribute(UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE, "origin-value")
-        return cls(OriginType(value[0]))
+        return cls(_ORIGIN_TYPES[value[0]])
 
     def encode_value(self, negotiated: Negotiated) -> bytes:
         return bytes((self.value,))
@@ -150,9 +159,16 @@ class SegmentType(IntEnum):
 
 
 _CONFED = (SegmentType.AS_CONFED_SEQUENCE, SegmentType.AS_CONFED_SET)
+_new = object.__new__
+_set = object.__setattr__
+#: Segment type octet -> member (index 0 unused), without an enum call per segment.
+_SEGMENT_TYPES = (None, *SegmentType)
+#: count -> ``unpack_from`` of that many 4- or 2-octet AS numbers (RFC 6793 §4: width by session).
+_UNPACK_AS4 = tuple(struct.Struct(f">{n}I").unpack_from for n in range(256))
+_UNPACK_AS2 = tuple(struct.Struct(f">{n}H").unpack_from for n in range(256))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AsPathSegment:
     type: int
     asns: tuple[int, ...]
@@ -222,25 +238,29 @@ class AsPath(PathAttribute):
     @classmethod
     def decode_value(cls, value: bytes, negotiated: Negotiated) -> AsPath:
         width = cls._width(negotiated)
+        unpack = _UNPACK_AS4 if width == 4 else _UNPACK_AS2
         segments = []
         pos, end = 0, len(value)
-        from_bytes = int.from_bytes
+        confed_ok = cls.TYPE_CODE != AttrType.AS4_PATH
         while pos < end:
             # RFC 7606 §7.2: unknown type, zero-length or overrunning segment -> malformed.
             if end - pos < 2:
                 raise cls._malformed("segment-header")
             stype, count = value[pos], value[pos + 1]
-            if stype not in (1, 2, 3, 4) or (stype in _CONFED and cls.TYPE_CODE == AttrType.AS4_PATH):
+            if not 1 <= stype <= 4 or (stype >= 3 and not confed_ok):
                 raise cls._malformed("segment-type")
             if count == 0:
                 raise cls._malformed("segment-empty")
             stop = pos + 2 + count * width
             if stop > end:
                 raise cls._malformed("segment-overrun")
-            asns = tuple(from_bytes(value[i : i + width], "big") for i in range(pos + 2, stop, width))
-            segments.append(AsPathSegment(SegmentType(stype), asns))
+            segments.append(AsPathSegment(_SEGMENT_TYPES[stype], unpack[count](value, pos + 2)))
             pos = stop
-        return cls(tuple(segments))
+        # cls(segments), without the frozen __init__'s generic setattr for the default wire_flags
+        # (read from the class until decode_attributes sets it): one AS_PATH per UPDATE received.
+        path = _new(cls)
+        _set(path, "segments", tuple(segments))
+        return path
 
     @classmethod
     def _malformed(cls, reason: str) -> MalformedAttribute:
@@ -414,7 +434,8 @@ class Communities(PathAttribute):
     def decode_value(cls, value: bytes, negotiated: Negotiated) -> Communities:
         if not value or len(value) % 4:  # RFC 7606 §7.8: a non-zero multiple of four
             raise _length_error("communities", len(value))
-        return cls(tuple(int.from_bytes(value[i : i + 4], "big") for i in range(0, len(value), 4)))
+        n = len(value) >> 2
+        return cls(_UNPACK_AS4[n](value) if n < 256 else struct.unpack(f">{n}I", value))
 
     def encode_value(self, negotiated: Negotiated) -> bytes:
         return b"".join(v.to_bytes(4, "big") for v in self.values)
@@ -562,11 +583,18 @@ ATTRIBUTES: dict[int, AttrSpec] = dict(
     )
 )
 
-_MP_CODES = frozenset((AttrType.MP_REACH_NLRI, AttrType.MP_UNREACH_NLRI))
-
 
 def _update_error(subcode: int, data: bytes, handling: ErrorHandling, reason: str) -> BgpError:
     return BgpError(ErrorCode.UPDATE_MESSAGE_ERROR, subcode, data, handling=handling, reason=reason)
+
+
+#: Decoded attributes by their raw bytes (flags, type, length, value), one table per AS number width:
+#: the same ORIGIN, NEXT_HOP, MED, COMMUNITIES (and often AS_PATH) recur across a table's UPDATEs,
+#: and the objects are immutable, so each distinct attribute is decoded once. Bounded: emptied when
+#: full. MP_(UN)REACH_NLRI (which carry NLRI) are never cached.
+_DECODED: tuple[dict[bytes, PathAttribute], dict[bytes, PathAttribute]] = ({}, {})
+_DECODED_LIMIT = 16384
+_OPTIONAL, _TRANSITIVE, _PARTIAL, _EXTENDED = 0x80, 0x40, 0x20, 0x10
 
 
 def decode_attributes(
@@ -583,6 +611,9 @@ def decode_attributes(
     errors: list[BgpError] = []
     seen: set[int] = set()
     table = ATTRIBUTES
+    cache = _DECODED[1 if negotiated.four_octet_as else 0]
+    if type(data) is not bytes:  # slices of it are the cache's keys
+        data = bytes(data)
     pos = start
     while pos < end:
         if end - pos < 3:
@@ -597,7 +628,7 @@ def decode_attributes(
             )
             break
         flags, code = data[pos], data[pos + 1]
-        if flags & AttrFlags.EXTENDED_LENGTH:
+        if flags & _EXTENDED:
             if end - pos < 4:
                 errors.append(
                     _update_error(
@@ -627,7 +658,7 @@ def decode_attributes(
         whole = data[pos:vend]
         pos = vend
         if code in seen:
-            if code in _MP_CODES:  # RFC 7606 §3 g
+            if code == 14 or code == 15:  # RFC 7606 §3 g (MP_REACH_NLRI, MP_UNREACH_NLRI)
                 raise _update_error(
                     UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, b"", _H.SESSION_RESET, "duplicate-mp-attribute"
                 )
@@ -639,9 +670,13 @@ def decode_attributes(
             )
             continue
         seen.add(code)
+        attr = cache.get(whole)
+        if attr is not None:  # decoded before: flags and value already checked
+            attrs.append(attr)
+            continue
         spec = table.get(code)
         if spec is None:
-            if not flags & AttrFlags.OPTIONAL:  # RFC 4271 §6.3
+            if not flags & _OPTIONAL:  # RFC 4271 §6.3
                 raise _update_error(
                     UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
                     whole,
@@ -652,7 +687,7 @@ def decode_attributes(
             continue
         # RFC 4271 §6.3 / §4.3: Optional and Transitive bits must match the type; Partial only on
         # optional transitive attributes. RFC 7606 §3 c: handled like a malformed attribute.
-        if (flags & 0xC0) != spec.flags or (flags & AttrFlags.PARTIAL and spec.flags != OPTIONAL_TRANSITIVE):
+        if (flags & 0xC0) != spec.flags or (flags & _PARTIAL and spec.flags != OPTIONAL_TRANSITIVE):
             errors.append(
                 _update_error(UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, whole, spec.malformed, f"flags-{code}")
             )
@@ -666,6 +701,10 @@ def decode_attributes(
             continue
         if flags & 0x30:
             object.__setattr__(attr, "wire_flags", flags & 0xF0)
+        if code != 14 and code != 15:
+            if len(cache) >= _DECODED_LIMIT:
+                cache.clear()
+            cache[whole] = attr
         attrs.append(attr)
     return attrs, errors, seen
 

@@ -152,12 +152,17 @@ class Framer:
         buf = self._buffer
         pos = 0
         try:
+            max_length = self.max_length
             while len(buf) - pos >= HEADER_LENGTH:
-                try:
-                    length, _ = check_header(bytes(buf[pos : pos + HEADER_LENGTH]), self.max_length)
-                except BgpError as exc:
-                    self._error = exc
-                    raise
+                length = (buf[pos + 16] << 8) | buf[pos + 17]
+                # Fast path for the common UPDATE (type 2, at least 23 octets); anything else, or a
+                # bad marker, goes through check_header for its exact error.
+                if not (buf[pos + 18] == 2 and 23 <= length <= max_length and buf.startswith(MARKER, pos)):
+                    try:
+                        length, _ = check_header(bytes(buf[pos : pos + HEADER_LENGTH]), max_length)
+                    except BgpError as exc:
+                        self._error = exc
+                        raise
                 if len(buf) - pos < length:
                     break
                 message = bytes(buf[pos : pos + length])

@@ -53,12 +53,21 @@ from routesim.wire.bgp.attributes import (
     encode_attributes,
 )
 from routesim.wire.bgp.errors import BgpError, ErrorHandling
-from routesim.wire.bgp.framing import HEADER_LENGTH, frame, message_body
+from routesim.wire.bgp.framing import HEADER_LENGTH, MARKER, frame, message_body
 from routesim.wire.bgp.negotiated import DEFAULT, IPV4_UNICAST, Negotiated
 from routesim.wire.bgp.nlri import InvalidPrefix, Prefix, decode_prefixes, encode_prefixes, prefix_size
 from routesim.wire.bgp.notification import ErrorCode, UpdateSubcode
 
 _EMPTY_ERRORS: tuple[BgpError, ...] = ()
+_new = object.__new__
+#: RFC 4271 §6.3 / RFC 4760 §3: the mandatory attributes, in this order, by (NLRI present, iBGP).
+_REQUIRED: dict[tuple[bool, bool], tuple[int, ...]] = {
+    (nlri, internal): (AttrType.ORIGIN, AttrType.AS_PATH)
+    + ((AttrType.NEXT_HOP,) if nlri else ())
+    + ((AttrType.LOCAL_PREF,) if internal else ())
+    for nlri in (False, True)
+    for internal in (False, True)
+}
 
 
 def _session_reset(subcode: int, reason: str, data: bytes = b"") -> BgpError:
@@ -82,6 +91,14 @@ class Update:
     @classmethod
     def decode(cls, data: bytes, negotiated: Negotiated = DEFAULT) -> Update:
         """Decode one whole UPDATE message (header included)."""
+        n = len(data)
+        if (
+            23 <= n <= negotiated.max_message_length
+            and data[18] == 2
+            and ((data[16] << 8) | data[17]) == n
+            and data[:16] == MARKER
+        ):  # a well-formed header (what message_body checks, without building its error cases)
+            return cls.decode_body(bytes(data[HEADER_LENGTH:]), negotiated)
         return cls.decode_body(message_body(data, cls.TYPE, negotiated.max_message_length), negotiated)
 
     @classmethod
@@ -106,15 +123,14 @@ class Update:
             return cls(tuple(withdrawn), (), tuple(nlri))
         attrs, errors, seen = decode_attributes(body, astart, aend, negotiated)
         # RFC 4271 §6.3 / RFC 4760 §3: mandatory attributes when something is announced.
-        has_mp_reach = AttrType.MP_REACH_NLRI in seen
+        has_mp_reach = 14 in seen  # MP_REACH_NLRI
         if nlri or has_mp_reach:
-            required: tuple[int, ...] = (AttrType.ORIGIN, AttrType.AS_PATH)
-            if nlri:
-                required += (AttrType.NEXT_HOP,)
-            if negotiated.internal:
-                required += (AttrType.LOCAL_PREF,)
-            for code in required:
-                if code not in seen:  # RFC 7606 §3 d: treat-as-withdraw
+            required = _REQUIRED[bool(nlri), negotiated.internal]
+            if not seen.issuperset(required):
+                for code in required:
+                    if code in seen:
+                        continue
+                    # RFC 7606 §3 d: treat-as-withdraw
                     errors.append(
                         BgpError(
                             ErrorCode.UPDATE_MESSAGE_ERROR,
@@ -124,7 +140,15 @@ class Update:
                             reason=f"missing-{code}",
                         )
                     )
-        return cls(tuple(withdrawn), tuple(attrs), tuple(nlri), tuple(errors) if errors else _EMPTY_ERRORS)
+        # The frozen dataclass's __init__ without its per-field setattr calls (a hot path: one per UPDATE).
+        update = _new(cls)
+        update.__dict__.update(
+            withdrawn=tuple(withdrawn),
+            attributes=tuple(attrs),
+            nlri=tuple(nlri),
+            errors=tuple(errors) if errors else _EMPTY_ERRORS,
+        )
+        return update
 
     def encode_body(self, negotiated: Negotiated = DEFAULT) -> bytes:
         withdrawn = encode_prefixes(self.withdrawn)
