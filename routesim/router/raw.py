@@ -51,6 +51,7 @@ class RawPort:
         self._sock = s
         self.groups: set[IPv4Address] = set()
         self.sent = self.received = self.send_errors = 0
+        self._dst_cache: dict[IPv4Address, tuple[str, int]] = {}
         if listen:
             self.join(ALL_SPF_ROUTERS)
 
@@ -99,8 +100,13 @@ class RawPort:
             self._deliver(self.iface, src, dst, data[ihl:], ttl)
 
     def send(self, data: bytes, dst: IPv4Address) -> None:
+        addr = self._dst_cache.get(dst)
+        if addr is None:  # str(IPv4Address) costs more than the sendto syscall's argument parsing
+            if len(self._dst_cache) > 1024:
+                self._dst_cache.clear()
+            addr = self._dst_cache[dst] = (str(dst), 0)
         try:
-            self._sock.sendto(data, (str(dst), 0))
+            self._sock.sendto(data, addr)
             self.sent += 1
         except OSError as e:  # interface down: the engine learns it from the link watcher
             self.send_errors += 1

@@ -18,7 +18,8 @@ Files
 ``spf.py``         pure routing calculation: §16.1 Dijkstra with ECMP and §16.1.1 next hops,
                    §16.2 inter-area, §16.4 AS-external type 1/2
 ``engine.py``      ``OspfEngine(config, rng)``: the Engine protocol of ``proto/base.py``, §8.2
-                   receive checks, timers, SPF throttle, RIB export, ``inspect``
+                   receive checks, timers (only changed deadlines are diffed), SPF throttle, RIB
+                   export, ``inspect``
 ================== ===========================================================================
 
 Transport contract with the driver (``router/``, raw IP protocol 89)
@@ -57,6 +58,9 @@ Supported standards and deviations
   style, as BIRD and FRR do).
 * A self-originated LSA received newer than ours is kept if its contents equal what we would
   originate; otherwise we re-originate with a higher sequence number or flush it (§13.4).
+* Flooding (§13.3 (5)) is gathered per engine call: every LSA flooded while handling one event
+  (a whole received LSU, an origination round) leaves in one LSU per interface and destination,
+  split at the MTU, at the end of the call; retransmission lists are updated at once as before.
 * The slave keeps its last DD for as long as the adjacency stays Loading/Full instead of exactly
   RouterDeadInterval; delayed acks wait min(1 s, RxmtInterval/2).
 * The MD5 cryptographic sequence number starts at 1 on every start (RFC 2328 leaves the start open;

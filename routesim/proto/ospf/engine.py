@@ -77,6 +77,9 @@ from routesim.wire.ospf.header import ALL_D_ROUTERS, ALL_SPF_ROUTERS
 from routesim.wire.ospf.packet import Body
 
 _TIMER_EPSILON = 1e-9
+_IFACE_TIMERS = ("hello", "wait", "ack")
+_NEIGHBOR_TIMERS = ("inactivity", "dd", "lsr", "lsu")
+_ENGINE_TIMERS = ("spf", "originate", "age")
 _PACKET_NAMES = {
     PacketType.HELLO: "hello",
     PacketType.DATABASE_DESCRIPTION: "dd",
@@ -99,7 +102,7 @@ class OspfEngine:
         self.options = Options.E
         self.ifaces: dict[str, Interface] = {i.name: Interface(i) for i in config.interfaces}
         self.own_addresses = frozenset(i.address.ip for i in config.interfaces)
-        self.lsdb = Lsdb(config.timers.maxage)
+        self.lsdb = Lsdb(config.timers.maxage, router_id=config.router_id)
         self.counters: Counter[str] = Counter()
         self.drops: Counter[str] = Counter()
         self.packets_in: Counter[str] = Counter()
@@ -120,6 +123,12 @@ class OspfEngine:
         self._age_deadline: tuple[int, float | None] = (-1, None)
         self._out: list[Action] = []
         self._running = False
+        #: id(owner) -> [owner, deadlines, key suffix, generation, kinds] as last armed (see _sync_timers)
+        self._timer_state: dict[int, list[Any]] = {}
+        self._timer_gen = 0
+        self._timers_dirty = True
+        #: (interface, destination) -> LSAs to flood at the end of this call (``flooding.queue_flood``).
+        self.flood_queue: dict[tuple[str, IPv4Address], dict[LsaKey, Any]] = {}
 
     # --- helpers used by the other modules -----------------------------------------------------
 
@@ -212,6 +221,8 @@ class OspfEngine:
         self._running = False
         self._out += [CancelTimer(k) for k in self._armed]
         self._armed = {}
+        self._timer_state = {}
+        self._timers_dirty = True
         return self._out
 
     def next_deadline(self) -> float | None:
@@ -242,6 +253,7 @@ class OspfEngine:
         if not (isinstance(key, tuple) and len(key) >= 2 and key[0] == "ospf"):
             return
         self._armed.pop(key, None)
+        self._timers_dirty = True  # whatever the handler does, re-check every deadline
         kind = key[1]
         due = now + _TIMER_EPSILON
         if kind in ("hello", "wait", "ack"):
@@ -435,10 +447,24 @@ class OspfEngine:
             },
         )
         areas = {a: self.lsdb.live(a, now) for a in sorted({i.cfg.area for i in up})}
+        previous = self.spf_routes
         self.spf_routes, self.asbr_routes = calculate(areas, self.lsdb.live(None, now), me)
-        new = {p: self._rib_route(r) for p, r in self.spf_routes.items()}
-        upserts = tuple(r for p, r in sorted(new.items(), key=lambda kv: kv[0]) if self.routes.get(p) != r)
-        withdrawals = tuple((p, RouteProtocol.OSPF) for p in sorted(self.routes) if p not in new)
+        # an unchanged SpfRoute keeps its Route object (building them all again dominated SPF runs);
+        # only what changed is sorted (by prefix, as before: IPv4Network comparisons are slow)
+        old = self.routes
+        new: dict[IPv4Network, Route] = {}
+        changed: list[IPv4Network] = []
+        for p, r in self.spf_routes.items():
+            before = old.get(p)
+            if before is not None and previous.get(p) == r:
+                new[p] = before
+            else:
+                new[p] = route = self._rib_route(r)
+                if before != route:
+                    changed.append(p)
+        upserts = tuple(new[p] for p in sorted(changed, key=_prefix_order))
+        gone = [p for p in old if p not in new]
+        withdrawals = tuple((p, RouteProtocol.OSPF) for p in sorted(gone, key=_prefix_order))
         self.routes = new
         if upserts or withdrawals:
             self.emit(RoutesChanged(upserts=upserts, withdrawals=withdrawals))
@@ -465,34 +491,68 @@ class OspfEngine:
                 origination.reconcile(self, now)
             if self.maxage_check_due:
                 flooding.age_database(self, now)
-        wanted = self._deadlines(now)
-        for key, at in wanted.items():
-            if self._armed.get(key) != at:
-                self._out.append(ArmTimer(key, at))
-        for key in self._armed.keys() - wanted.keys():
-            self._out.append(CancelTimer(key))
-        self._armed = wanted
+        flooding.flush_floods(self)
+        self._sync_timers(now)
         return self._out
 
-    def _deadlines(self, now: float) -> dict[Any, float]:
-        out: dict[Any, float] = {}
+    def _sync_timers(self, now: float) -> None:
+        """Turn the deadlines kept on interfaces, neighbors and the engine into ArmTimer/CancelTimer.
+
+        Each owner's deadlines are compared, as one tuple, with those armed after the previous call,
+        so only the timers that changed are looked up and emitted (timer keys hold IPv4Addresses,
+        whose hashing dominated when every key was rebuilt and diffed after every packet). After a
+        timer fired (``_timers_dirty``) every deadline is compared with ``_armed`` again.
+        """
+        full, self._timers_dirty = self._timers_dirty, False
+        self._timer_gen += 1
+        changes: dict[Any, float | None] = {}
         for ifc in self.ifaces.values():
-            for kind, at in (("hello", ifc.hello_at), ("wait", ifc.wait_at), ("ack", ifc.ack_at)):
-                if at is not None:
-                    out[("ospf", kind, ifc.name)] = at
+            self._sync_owner(
+                ifc, (ifc.hello_at, ifc.wait_at, ifc.ack_at), _IFACE_TIMERS, (ifc.name,), changes, full
+            )
             for nbr in ifc.neighbors.values():
-                for kind, at in (
-                    ("inactivity", nbr.inactivity_at),
-                    ("dd", nbr.dd_rxmt_at),
-                    ("lsr", nbr.lsr_rxmt_at),
-                    ("lsu", nbr.lsu_rxmt_at),
-                ):
+                deadlines = (nbr.inactivity_at, nbr.dd_rxmt_at, nbr.lsr_rxmt_at, nbr.lsu_rxmt_at)
+                self._sync_owner(nbr, deadlines, _NEIGHBOR_TIMERS, (ifc.name, nbr.address), changes, full)
+        self._sync_owner(
+            self, (self.spf_at, self.originate_at, self._age_at(now)), _ENGINE_TIMERS, (), changes, full
+        )
+        for ident, state in list(self._timer_state.items()):
+            if state[3] != self._timer_gen:  # a neighbor that is gone: its timers go too
+                for kind, at in zip(state[4], state[1], strict=True):
                     if at is not None:
-                        out[("ospf", kind, ifc.name, nbr.address)] = at
-        if self.spf_at is not None:
-            out[("ospf", "spf")] = self.spf_at
-        if self.originate_at is not None:
-            out[("ospf", "originate")] = self.originate_at
+                        changes.setdefault(("ospf", kind, *state[2]), None)
+                del self._timer_state[ident]
+        armed = self._armed
+        for key, at in changes.items():
+            if at is None:
+                if armed.pop(key, None) is not None:
+                    self._out.append(CancelTimer(key))
+            elif armed.get(key) != at:
+                armed[key] = at
+                self._out.append(ArmTimer(key, at))
+
+    def _sync_owner(
+        self,
+        owner: object,
+        deadlines: tuple[float | None, ...],
+        kinds: tuple[str, ...],
+        suffix: tuple[Any, ...],
+        changes: dict[Any, float | None],
+        full: bool,
+    ) -> None:
+        state = self._timer_state.get(id(owner))
+        if state is not None and not full and state[1] == deadlines:
+            state[3] = self._timer_gen
+            return
+        old = state[1] if state is not None else (None,) * len(deadlines)
+        for kind, at, was in zip(kinds, deadlines, old, strict=True):
+            if full or at != was:
+                changes[("ospf", kind, *suffix)] = at
+        # the state holds ``owner`` itself, so its id cannot be reused while the entry exists
+        self._timer_state[id(owner)] = [owner, deadlines, suffix, self._timer_gen, kinds]
+
+    def _age_at(self, now: float) -> float | None:
+        """The ``("ospf", "age")`` deadline: next LSA to reach MaxAge or own LSA to refresh."""
         version, soonest = self._age_deadline
         if version != self.lsdb.version:
             ages = [
@@ -502,10 +562,10 @@ class OspfEngine:
             ]
             soonest = min(ages) if ages else None
             self._age_deadline = (self.lsdb.version, soonest)
-        if soonest is not None:
-            # never in the past: LS age has a granularity of one second anyway
-            out[("ospf", "age")] = max(soonest, now + 1.0) if soonest <= now else soonest
-        return out
+        if soonest is None:
+            return None
+        # never in the past: LS age has a granularity of one second anyway
+        return max(soonest, now + 1.0) if soonest <= now else soonest
 
     # --- inspection ----------------------------------------------------------------------------
 
@@ -576,6 +636,11 @@ class OspfEngine:
                 **{k: v for k, v in sorted(self.counters.items()) if k != "spf_runs"},
             },
         }
+
+
+def _prefix_order(p: IPv4Network) -> tuple[int, int]:
+    """The order of ``IPv4Network.__lt__`` (address, then mask) as a cheap sort key."""
+    return (int(p.network_address), p.prefixlen)
 
 
 def _nh_key(h: NextHop) -> tuple[int, str]:

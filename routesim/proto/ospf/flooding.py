@@ -57,15 +57,34 @@ def _direct_dst(ifc: Interface, nbr: Neighbor) -> IPv4Address:
     return nbr.address if ifc.broadcast else ALL_SPF_ROUTERS
 
 
-def send_lsas(eng: OspfEngine, ifc: Interface, dst: IPv4Address, lsas: Iterable[Lsa]) -> None:
-    """Send LSAs in as few Link State Updates as the MTU allows; LS age += InfTransDelay (§13.3)."""
+def send_lsas(
+    eng: OspfEngine,
+    ifc: Interface,
+    dst: IPv4Address,
+    lsas: Iterable[Lsa],
+    aged: dict[tuple[int, int], Lsa] | None = None,
+) -> None:
+    """Send LSAs in as few Link State Updates as the MTU allows; LS age += InfTransDelay (§13.3).
+
+    ``aged`` memoises the aged copies by (id of the LSA, new age) when the same LSAs go out of
+    several interfaces (the caller keeps the originals alive for as long as the dict lives).
+    """
     room = ifc.cfg.mtu - PACKET_OVERHEAD - 4
     batch: list[Lsa] = []
     size = 0
     maxage = eng.lsdb.maxage
     for lsa in lsas:
-        if lsa.header.age < maxage and not lsa.header.do_not_age:
-            lsa = lsa.with_age(min(maxage, lsa.header.age + ifc.cfg.transmit_delay))
+        h = lsa.header
+        if h.age < maxage and not h.do_not_age:
+            age = min(maxage, h.age + ifc.cfg.transmit_delay)
+            if aged is None:
+                lsa = lsa.with_age(age)
+            else:
+                memo = (id(lsa), age)
+                copy = aged.get(memo)
+                if copy is None:
+                    copy = aged[memo] = lsa.with_age(age)
+                lsa = copy
         if batch and size + len(lsa.raw) > room:
             eng.send(ifc, dst, LinkStateUpdate(tuple(batch)))
             batch, size = [], 0
@@ -119,9 +138,30 @@ def flood(
                 continue
         if ifc is from_ifc:
             back_out = True
-        send_lsas(eng, ifc, _flood_dst(ifc), [lsa])  # (5)
+        queue_flood(eng, ifc, _flood_dst(ifc), lsa)  # (5)
         eng.counters["lsa_flooded"] += 1
     return back_out
+
+
+def queue_flood(eng: OspfEngine, ifc: Interface, dst: IPv4Address, lsa: Lsa) -> None:
+    """§13.3 (5) sends the LSA out of ``ifc``; §13.5/§A.3.5 let one Link State Update carry many
+    LSAs, so the sends of one engine call are gathered here and leave together, per interface and
+    destination, from :func:`flush_floods` at the end of the call. A later instance of the same LSA
+    queued in the same call replaces the earlier one (it is the one on the retransmission lists)."""
+    eng.flood_queue.setdefault((ifc.name, dst), {})[lsa.header.key] = lsa
+
+
+def flush_floods(eng: OspfEngine) -> None:
+    """Send what :func:`queue_flood` gathered: one LSU per interface and destination (split at the
+    MTU by :func:`send_lsas`), in the order the LSAs were first queued."""
+    if not eng.flood_queue:
+        return
+    queue, eng.flood_queue = eng.flood_queue, {}
+    aged: dict[tuple[int, int], Lsa] = {}
+    for (name, dst), lsas in queue.items():
+        ifc = eng.ifaces.get(name)
+        if ifc is not None and ifc.active:
+            send_lsas(eng, ifc, dst, lsas.values(), aged)
 
 
 def remove_from_retransmission_lists(
@@ -317,6 +357,4 @@ def age_database(eng: OspfEngine, now: float) -> None:
 
 def next_aging_deadline(eng: OspfEngine) -> float | None:
     """The earliest moment an LSA reaches MaxAge by aging (the ``("ospf", "age")`` timer)."""
-    maxage = eng.lsdb.maxage
-    times = [e.maxage_at(maxage) for _, _, e in eng.lsdb if e.lsa.header.age < maxage]
-    return min(times) if times else None
+    return eng.lsdb.earliest_maxage()

@@ -9,6 +9,8 @@ at MaxAge. The database never floods or acknowledges: that is ``flooding.py``.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address
@@ -77,11 +79,19 @@ class LsdbEntry:
 class Lsdb:
     """All LSAs the router holds, ``(scope, key) -> LsdbEntry``."""
 
-    def __init__(self, maxage: int = 3600) -> None:
+    def __init__(self, maxage: int = 3600, *, router_id: IPv4Address | None = None) -> None:
         self.maxage = maxage
+        #: Our Router ID: entries advertised by it are tracked in :meth:`own_entries`.
+        self.router_id = router_id
         self.entries: dict[tuple[Scope, LsaKey], LsdbEntry] = {}
         #: Bumped on every install and removal: SPF and origination use it to notice change.
         self.version = 0
+        # (maxage_at, tiebreak, (scope, key), entry) of entries installed below MaxAge; entries
+        # replaced or removed since stay until they reach the top (lazy deletion).
+        self._aging: list[tuple[float, int, tuple[Scope, LsaKey], LsdbEntry]] = []
+        self._tiebreak = itertools.count()
+        # (scope, key) of entries that may be ours (installed own, marked own, or advertised by us).
+        self._mine: set[tuple[Scope, LsaKey]] = set()
 
     def get(self, scope: Scope, key: LsaKey) -> LsdbEntry | None:
         return self.entries.get((scope, key))
@@ -93,10 +103,17 @@ class Lsdb:
         of options, of MaxAge-ness, of length, or of the body (everything but the header's age,
         sequence number and checksum).
         """
-        old = self.entries.get((scope, lsa.header.key))
+        sk = (scope, lsa.header.key)
+        old = self.entries.get(sk)
         entry = LsdbEntry(lsa, now, own=own or (old.own if old else False))
-        self.entries[(scope, lsa.header.key)] = entry
+        self.entries[sk] = entry
         self.version += 1
+        if lsa.header.age < self.maxage:
+            if len(self._aging) > 2 * len(self.entries) + 64:
+                self._compact()
+            heapq.heappush(self._aging, (entry.maxage_at(self.maxage), next(self._tiebreak), sk, entry))
+        if entry.own or sk[1][2] == self.router_id:
+            self._mine.add(sk)
         if old is None:
             return entry, True
         was_max = old.age(now, self.maxage) >= self.maxage
@@ -112,7 +129,38 @@ class Lsdb:
         entry = self.entries.pop((scope, key), None)
         if entry is not None:
             self.version += 1
+            self._mine.discard((scope, key))
         return entry
+
+    def mark_own(self, scope: Scope, key: LsaKey) -> None:
+        """§13.4 / §12.4: the entry is self-originated (origination found it matches what we want)."""
+        entry = self.entries[(scope, key)]
+        if not entry.own:
+            entry.own = True
+            self._mine.add((scope, key))
+            self.version += 1  # next_refresh() depends on it
+
+    def own_entries(self) -> Iterator[tuple[Scope, LsaKey, LsdbEntry]]:
+        """Every entry installed or marked as own, or advertised by :attr:`router_id` (a superset of
+        what origination refreshes; callers re-check)."""
+        for sk in list(self._mine):
+            entry = self.entries.get(sk)
+            if entry is None:
+                self._mine.discard(sk)
+            else:
+                yield sk[0], sk[1], entry
+
+    def earliest_maxage(self) -> float | None:
+        """The earliest :meth:`LsdbEntry.maxage_at` over the entries installed below MaxAge (§14):
+        the same as scanning the database, in O(log n) amortised."""
+        heap = self._aging
+        while heap and self.entries.get(heap[0][2]) is not heap[0][3]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def _compact(self) -> None:
+        self._aging = [item for item in self._aging if self.entries.get(item[2]) is item[3]]
+        heapq.heapify(self._aging)
 
     def scope(self, scope: Scope) -> Iterator[tuple[LsaKey, LsdbEntry]]:
         for (s, key), entry in self.entries.items():

@@ -185,9 +185,7 @@ def reconcile(eng: OspfEngine, now: float) -> None:
         if entry is not None:
             age = entry.age(now, maxage)
             if age < maxage and _same(entry.lsa, template) and age < timers.lsrefresh:
-                if not entry.own:
-                    entry.own = True
-                    eng.lsdb.version += 1  # next_refresh() depends on it
+                eng.lsdb.mark_own(scope, key)  # bumps the version if it changes: next_refresh()
                 continue
         last = eng.last_originated.get((scope, key))
         if last is not None and now - last < timers.min_ls_interval - 1e-6:  # §12.4: MinLSInterval
@@ -231,7 +229,7 @@ def next_refresh(eng: OspfEngine) -> float | None:
     refresh = eng.config.timers.lsrefresh
     times = [
         e.installed_at + (refresh - e.lsa.header.age)
-        for _, key, e in eng.lsdb
+        for _, key, e in eng.lsdb.own_entries()
         if (e.own or key[2] == eng.router_id) and e.lsa.header.age < refresh
     ]
     return min(times) if times else None

@@ -17,7 +17,8 @@ Map
 ``auth.py``     null / simple password / keyed-MD5 authentication (Appendix D)
 ``packet.py``   ``decode_packet`` (validation order of §8.2) and ``encode_packet``; ``OspfPacket``
 ``errors.py``   ``OspfDecodeError(DecodeError)`` with an ``OspfDropReason`` token
-``_util.py``    private helpers (truncation -> OspfDecodeError, encode-time range checks)
+``_util.py``    private helpers (truncation -> OspfDecodeError, encode-time range checks, the
+                decode fast paths: cached ``IPv4Address``/enum values, ``fast_new``)
 ==============  =============================================================================
 
 How a packet flows
@@ -33,6 +34,13 @@ Every body class has a mirror pair ``Cls.decode(body_bytes)`` / ``obj.encode()``
 ``decode_lsa(data)`` / ``lsa.encode()`` (= ``lsa.raw``). A decoded LSA keeps its exact received bytes
 in ``raw`` and re-encodes to them; a built LSA gets its length and Fletcher checksum from
 ``lsa.sealed()``, and flooding changes LS age with ``lsa.with_age(age)``.
+
+Cost (the decoder runs for every packet of every router): a decoded LSA is never re-serialised
+(``raw`` is the encoding); ``with_age`` patches the two age bytes of ``raw`` (age is outside the
+Fletcher checksum, §12.1.7); a router-LSA's links are checked for framing at decode time but built
+on first access to ``flags``/``links`` (flooding mostly needs only the header); headers and bodies
+are unpacked with ``struct`` and share cached ``IPv4Address`` objects; the packet checksum folds the
+buffer as one integer.
 
 What the codec checks and what it leaves to the engine: see the ``packet`` module docstring. In
 short, version, lengths, header checksum, AuType, authentication (when configured), body framing and

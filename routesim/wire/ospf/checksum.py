@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 #: Offset of the LS checksum field inside an LSA (RFC 2328 §A.4.1).
 LSA_CHECKSUM_OFFSET = 16
 #: Offset of the 8-byte authentication field inside the OSPF packet header (§A.3.1).
@@ -20,12 +22,18 @@ _AGE_LEN = 2
 
 
 def ip_checksum(data: bytes) -> int:
-    """RFC 1071 one's-complement sum of 16-bit words (odd length padded with a zero byte)."""
+    """RFC 1071 one's-complement sum of 16-bit words (odd length padded with a zero byte).
+
+    Computed on the whole buffer as one integer: 2**16 = 1 (mod 0xFFFF), so the end-around-carry
+    sum of the words is that integer mod 0xFFFF, taken in 1..0xFFFF when any bit is set (RFC 1071
+    §2 (B), "deferred carries" carried to the limit).
+    """
     if len(data) % 2:
-        data = data + b"\x00"
-    total = sum(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
+        data = bytes(data) + b"\x00"
+    value = int.from_bytes(data, "big")
+    if not value:
+        return 0xFFFF
+    total = value % 0xFFFF or 0xFFFF
     return ~total & 0xFFFF
 
 
@@ -39,11 +47,9 @@ def ospf_packet_checksum(packet: bytes) -> int:
 
 
 def _fletcher_sums(data: bytes) -> tuple[int, int]:
-    c0 = c1 = 0
-    for byte in data:
-        c0 = (c0 + byte) % 255
-        c1 = (c1 + c0) % 255
-    return c0, c1
+    """Both Fletcher sums mod 255: C0 = sum of the bytes, C1 = sum of the running C0 values
+    (reducing mod 255 at the end gives the same values as at every step, RFC 905 B.2)."""
+    return sum(data) % 255, sum(accumulate(data)) % 255
 
 
 def fletcher_checksum(lsa: bytes) -> int:

@@ -8,12 +8,14 @@ validating a received one is :func:`routesim.wire.ospf.packet.decode_packet`'s.
 from __future__ import annotations
 
 import enum
+import struct
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import ClassVar
 
-from routesim.wire._buffer import Reader, Writer
-from routesim.wire.ospf._util import check_uint, enum_or_int, translate_truncation
+from routesim.wire._buffer import Writer
+from routesim.wire.ospf._util import CodeCache, address, check_uint, fast_new
+from routesim.wire.ospf.errors import OspfDecodeError, OspfDropReason
 
 OSPF_VERSION = 2
 HEADER_LEN = 24
@@ -57,6 +59,11 @@ class Options(enum.IntFlag):
     DN = 0x80  # down bit (RFC 4576)
 
 
+_PACKET_TYPES = CodeCache(PacketType)
+_AUTYPES = CodeCache(AuType)
+_HEADER = struct.Struct("!BBHIIHH")
+
+
 @dataclass(frozen=True)
 class OspfHeader:
     """The common header of every OSPF packet, fields in wire order (RFC 2328 §A.3.1).
@@ -78,19 +85,21 @@ class OspfHeader:
     LENGTH: ClassVar[int] = HEADER_LEN
 
     @classmethod
-    @translate_truncation
     def decode(cls, data: bytes) -> OspfHeader:
         """Parse the first 24 bytes of ``data`` without validating them (see ``decode_packet``)."""
-        r = Reader(data)
-        return cls(
-            version=r.u8(),
-            type=enum_or_int(PacketType, r.u8()),
-            packet_length=r.u16(),
-            router_id=r.ipv4(),
-            area_id=r.ipv4(),
-            checksum=r.u16(),
-            autype=enum_or_int(AuType, r.u16()),
-            authentication=r.bytes(8),
+        if len(data) < HEADER_LEN:
+            raise OspfDecodeError(OspfDropReason.TRUNCATED, len(data), "shorter than the OSPF header")
+        version, type_, length, router_id, area_id, checksum, autype = _HEADER.unpack_from(data)
+        return fast_new(
+            cls,
+            version=version,
+            type=_PACKET_TYPES[type_],
+            packet_length=length,
+            router_id=address(router_id),
+            area_id=address(area_id),
+            checksum=checksum,
+            autype=_AUTYPES[autype],
+            authentication=bytes(data[16:24]),
         )
 
     def encode(self) -> bytes:

@@ -11,7 +11,7 @@ from ipaddress import IPv4Address
 from typing import ClassVar
 
 from routesim.wire._buffer import Reader, Writer
-from routesim.wire.ospf._util import check_uint, translate_truncation
+from routesim.wire.ospf._util import address, check_uint, translate_truncation
 from routesim.wire.ospf.errors import OspfDecodeError, OspfDropReason
 from routesim.wire.ospf.header import Options, PacketType
 
@@ -37,10 +37,18 @@ class Hello:
     def decode(cls, data: bytes) -> Hello:
         """Decode a Hello body (exactly the bytes after the 24-byte header, up to packet length)."""
         r = Reader(data)
-        fixed = (r.ipv4(), r.u16(), Options(r.u8()), r.u8(), r.u32(), r.ipv4(), r.ipv4())
+        fixed = (
+            address(r.u32()),
+            r.u16(),
+            Options(r.u8()),
+            r.u8(),
+            r.u32(),
+            address(r.u32()),
+            address(r.u32()),
+        )
         if r.remaining % 4:
             raise OspfDecodeError(OspfDropReason.BAD_LENGTH, len(data), "Hello neighbor list not 4n bytes")
-        return cls(*fixed, neighbors=tuple(r.ipv4() for _ in range(r.remaining // 4)))
+        return cls(*fixed, neighbors=tuple(address(r.u32()) for _ in range(r.remaining // 4)))
 
     def encode(self) -> bytes:
         w = Writer()

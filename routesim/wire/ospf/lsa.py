@@ -7,6 +7,10 @@ body fields in wire order. Each instance also carries ``raw``, the exact bytes o
   including any reserved bits we do not model);
 * for a constructed LSA (or one made by ``dataclasses.replace``), the serialisation of its fields.
 
+A decoded LSA is never re-encoded (``raw`` is its encoding), and a decoded router-LSA builds its
+``links`` only when a body field is first read (see :class:`_LazyBodyField`); its framing is
+checked at decode time all the same.
+
 ``raw`` is never an init argument, so ``replace`` cannot carry stale bytes along. The header's
 ``length`` and ``ls_checksum`` are taken as given; call :meth:`sealed` on a freshly built LSA to
 compute both (the Fletcher checksum of §12.1.7, see ``checksum.py``). :meth:`with_age` changes LS age
@@ -25,13 +29,20 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import struct
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import ClassVar, Self
 
 from routesim.wire._buffer import Reader, Writer
 from routesim.wire.errors import TruncatedError
-from routesim.wire.ospf._util import check_uint, enum_or_int, translate_truncation
+from routesim.wire.ospf._util import (
+    CodeCache,
+    address,
+    check_uint,
+    fast_new,
+    translate_truncation,
+)
 from routesim.wire.ospf.checksum import fletcher_checksum, fletcher_verify
 from routesim.wire.ospf.errors import OspfDecodeError, OspfDropReason
 from routesim.wire.ospf.header import Options
@@ -93,6 +104,20 @@ class RouterLinkType(enum.IntEnum):
     VIRTUAL = 4
 
 
+_LS_TYPES = CodeCache(LsType)
+_OPTIONS = CodeCache(Options)
+_ROUTER_FLAGS = CodeCache(RouterLsaFlags)
+_LINK_TYPES = CodeCache(RouterLinkType)
+_HEADER = struct.Struct("!HBBIIIHH")
+_LINK = struct.Struct("!IIBBH")
+_WORD = struct.Struct("!I")
+_EXTERNAL = struct.Struct("!III")
+
+
+def _truncated(pos: int, need: int, have: int) -> TruncatedError:
+    return TruncatedError("truncated", pos, f"need {need} bytes at offset {pos}, have {have}")
+
+
 def _seq_to_wire(value: int) -> int:
     if not -(1 << 31) <= value < (1 << 31):
         raise ValueError(f"ls_sequence_number={value} is not a signed 32-bit value")
@@ -130,16 +155,11 @@ class LsaHeader:
 
     @classmethod
     def _read(cls, r: Reader) -> LsaHeader:
-        return cls(
-            ls_age=r.u16(),
-            options=Options(r.u8()),
-            ls_type=enum_or_int(LsType, r.u8()),
-            link_state_id=r.ipv4(),
-            advertising_router=r.ipv4(),
-            ls_sequence_number=_seq_from_wire(r.u32()),
-            ls_checksum=r.u16(),
-            length=r.u16(),
-        )
+        if len(r.data) - r.pos < LSA_HEADER_LEN:
+            raise _truncated(r.pos, LSA_HEADER_LEN, len(r.data) - r.pos)
+        header = _header_at(r.data, r.pos)
+        r.pos += LSA_HEADER_LEN
+        return header
 
     def encode(self) -> bytes:
         w = Writer()
@@ -168,6 +188,22 @@ class LsaHeader:
         return bool(self.ls_age & DO_NOT_AGE)
 
 
+def _header_at(data: bytes, pos: int) -> LsaHeader:
+    """The LSA header at ``data[pos:pos + 20]`` (the caller checked the length)."""
+    age, options, ls_type, lsid, adv, seq, checksum, length = _HEADER.unpack_from(data, pos)
+    return fast_new(
+        LsaHeader,
+        ls_age=age,
+        options=_OPTIONS[options],
+        ls_type=_LS_TYPES[ls_type],
+        link_state_id=address(lsid),
+        advertising_router=address(adv),
+        ls_sequence_number=seq - (1 << 32) if seq & 0x80000000 else seq,
+        ls_checksum=checksum,
+        length=length,
+    )
+
+
 @dataclass(frozen=True)
 class LsaBase:
     """What every LSA class shares: the header, the exact bytes, sealing and aging."""
@@ -178,12 +214,22 @@ class LsaBase:
     def __post_init__(self) -> None:
         object.__setattr__(self, "raw", self.header.encode() + self.encode_body())
 
+    @classmethod
+    def _decoded(cls, header: LsaHeader, *body: object) -> Self:
+        """An instance from decoded fields, without ``__post_init__``: :func:`decode_lsa` sets
+        ``raw`` to the received bytes, which *are* the encoding (no re-serialisation)."""
+        names = cls._BODY_FIELDS
+        return fast_new(cls, header=header, **dict(zip(names, body, strict=True)))
+
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = ()
+
     def encode_body(self) -> bytes:
         raise NotImplementedError
 
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> Self:
-        """Read the body from ``r`` (which holds exactly the body bytes)."""
+        """Read the body from ``r`` (which holds exactly the body bytes). The result has no ``raw``
+        yet: :func:`decode_lsa`, the only caller, sets it to the bytes received."""
         raise NotImplementedError
 
     def encode(self) -> bytes:
@@ -203,11 +249,16 @@ class LsaBase:
         return dataclasses.replace(self, header=dataclasses.replace(header, ls_checksum=checksum))
 
     def with_age(self, ls_age: int) -> Self:
-        """A copy with LS age set (in ``raw`` too); checksum and other bytes stay as they are."""
+        """A copy with LS age set (in ``raw`` too); checksum and other bytes stay as they are.
+
+        Only the two age bytes of ``raw`` change: LS age is outside the Fletcher checksum (§12.1.7),
+        so nothing is re-encoded and the body fields are shared with ``self``.
+        """
         check_uint("ls_age", ls_age, 16)
-        new = dataclasses.replace(self, header=dataclasses.replace(self.header, ls_age=ls_age))
-        object.__setattr__(new, "raw", ls_age.to_bytes(2, "big") + self.raw[2:])
-        return new
+        header = fast_new(LsaHeader, **{**self.header.__dict__, "ls_age": ls_age})
+        return fast_new(
+            type(self), **{**self.__dict__, "header": header, "raw": ls_age.to_bytes(2, "big") + self.raw[2:]}
+        )
 
 
 @dataclass(frozen=True)
@@ -253,24 +304,91 @@ class RouterLsa(LsaBase):
                 w.u16(check_uint("tos metric", tm.metric, 16))
         return w.getvalue()
 
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = ("flags", "links")
+
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> RouterLsa:
-        flags = RouterLsaFlags(r.u8())
-        r.u8()
-        count = r.u16()
+        data, pos, end = r.data, r.pos, len(r.data)
+        if end - pos < 4:
+            raise _truncated(pos, 4, end - pos)
+        flags, count = data[pos], int.from_bytes(data[pos + 2 : pos + 4], "big")
+        pos += 4
         links = []
         for _ in range(count):
-            link_id, link_data = r.ipv4(), r.ipv4()
-            link_type = enum_or_int(RouterLinkType, r.u8())
-            tos_count = r.u8()
-            metric = r.u16()
-            tos_metrics = []
-            for _ in range(tos_count):
-                tos = r.u8()
-                r.u8()
-                tos_metrics.append(TosMetric(tos, r.u16()))
-            links.append(RouterLink(link_id, link_data, link_type, metric, tuple(tos_metrics)))
-        return cls(header, flags, tuple(links))
+            if end - pos < 12:
+                raise _truncated(pos, 12, end - pos)
+            link_id, link_data, link_type, tos_count, metric = _LINK.unpack_from(data, pos)
+            pos += 12
+            tos_metrics: tuple[TosMetric, ...] = ()
+            if tos_count:
+                if end - pos < 4 * tos_count:
+                    raise _truncated(pos, 4 * tos_count, end - pos)
+                tos_metrics = tuple(
+                    TosMetric(data[p], int.from_bytes(data[p + 2 : p + 4], "big"))
+                    for p in range(pos, pos + 4 * tos_count, 4)
+                )
+                pos += 4 * tos_count
+            links.append(
+                fast_new(
+                    RouterLink,
+                    link_id=address(link_id),
+                    link_data=address(link_data),
+                    type=_LINK_TYPES[link_type],
+                    metric=metric,
+                    tos_metrics=tos_metrics,
+                )
+            )
+        r.pos = pos
+        return cls._decoded(header, _ROUTER_FLAGS[flags], tuple(links))
+
+
+class _LazyBodyField:
+    """A body field of a decoded LSA whose body objects are built on first access.
+
+    :func:`decode_lsa` checks that a router-LSA body fits its length, but leaves the link objects
+    unbuilt: most LSAs received are duplicates or older instances that flooding only needs the
+    header of (§13 (7), (8)). The first access to a body field decodes ``raw`` and stores every
+    body field in the instance ``__dict__``, which then shadows this non-data descriptor.
+    Constructed instances set their fields in ``__init__`` and never reach it.
+    """
+
+    def __init__(self, name: str, default: object) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, obj: LsaBase | None, owner: type[LsaBase]) -> object:
+        if obj is None:
+            if self.default is dataclasses.MISSING:
+                raise AttributeError(self.name)
+            return self.default
+        values = obj.__dict__
+        full = owner.decode_body(values["header"], Reader(values["raw"], LSA_HEADER_LEN))
+        for name in owner._BODY_FIELDS:
+            values.setdefault(name, full.__dict__[name])
+        return values[self.name]
+
+
+def _lazy_body(cls: type[LsaBase]) -> None:
+    for f in dataclasses.fields(cls):
+        if f.name in cls._BODY_FIELDS:
+            setattr(cls, f.name, _LazyBodyField(f.name, f.default))
+
+
+def _router_body_fits(raw: bytes) -> bool:
+    """True when the router-LSA body in ``raw`` (the whole LSA) is well formed (§A.4.2): what
+    ``RouterLsa.decode_body`` would accept, checked on offsets alone."""
+    end = len(raw)
+    pos = LSA_HEADER_LEN + 4
+    if end < pos:
+        return False
+    for _ in range(int.from_bytes(raw[LSA_HEADER_LEN + 2 : pos], "big")):
+        if end - pos < 12:
+            return False
+        pos += 12 + 4 * raw[pos + 9]
+    return pos == end
+
+
+_lazy_body(RouterLsa)
 
 
 @dataclass(frozen=True)
@@ -283,12 +401,15 @@ class NetworkLsa(LsaBase):
     def encode_body(self) -> bytes:
         return self.network_mask.packed + b"".join(a.packed for a in self.attached_routers)
 
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = ("network_mask", "attached_routers")
+
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> NetworkLsa:
-        mask = r.ipv4()
+        mask = address(r.u32())
         if r.remaining % 4:
             raise OspfDecodeError(OspfDropReason.BAD_LSA_LENGTH, header.length, "network-LSA body not 4n")
-        return cls(header, mask, tuple(r.ipv4() for _ in range(r.remaining // 4)))
+        routers = tuple(address(w) for (w,) in _WORD.iter_unpack(r.bytes(r.remaining)))
+        return cls._decoded(header, mask, routers)
 
 
 @dataclass(frozen=True)
@@ -307,17 +428,16 @@ class SummaryLsa(LsaBase):
             w.u32((check_uint("tos", tm.tos, 8) << 24) | check_uint("tos metric", tm.metric, 24))
         return w.getvalue()
 
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = ("network_mask", "metric", "tos_metrics")
+
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> Self:
-        mask = r.ipv4()
+        mask = address(r.u32())
         metric = r.u32() & 0xFFFFFF
         if r.remaining % 4:
             raise OspfDecodeError(OspfDropReason.BAD_LSA_LENGTH, header.length, "summary-LSA body")
-        tos = []
-        while r.remaining:
-            word = r.u32()
-            tos.append(TosMetric(word >> 24, word & 0xFFFFFF))
-        return cls(header, mask, metric, tuple(tos))
+        tos = tuple(TosMetric(w >> 24, w & 0xFFFFFF) for (w,) in _WORD.iter_unpack(r.bytes(r.remaining)))
+        return cls._decoded(header, mask, metric, tos)
 
 
 @dataclass(frozen=True)
@@ -360,19 +480,26 @@ class AsExternalLsa(LsaBase):
             w.u32(check_uint("external_route_tag", e.external_route_tag, 32))
         return w.getvalue()
 
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = (
+        "network_mask",
+        "e_bit",
+        "metric",
+        "forwarding_address",
+        "external_route_tag",
+        "tos_routes",
+    )
+
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> AsExternalLsa:
-        mask = r.ipv4()
+        mask = address(r.u32())
         if r.remaining < 12 or r.remaining % 12:
             raise OspfDecodeError(OspfDropReason.BAD_LSA_LENGTH, header.length, "AS-external-LSA body")
-        entries = []
-        while r.remaining:
-            word = r.u32()
-            entries.append(
-                ExternalTosRoute(bool(word >> 31), (word >> 24) & 0x7F, word & 0xFFFFFF, r.ipv4(), r.u32())
-            )
+        entries = [
+            ExternalTosRoute(bool(word >> 31), (word >> 24) & 0x7F, word & 0xFFFFFF, address(fwd), tag)
+            for word, fwd, tag in _EXTERNAL.iter_unpack(r.bytes(r.remaining))
+        ]
         first = entries[0]
-        return cls(
+        return cls._decoded(
             header,
             mask,
             first.e_bit,
@@ -392,9 +519,11 @@ class UnknownLsa(LsaBase):
     def encode_body(self) -> bytes:
         return self.body
 
+    _BODY_FIELDS: ClassVar[tuple[str, ...]] = ("body",)
+
     @classmethod
     def decode_body(cls, header: LsaHeader, r: Reader) -> UnknownLsa:
-        return cls(header, r.bytes(r.remaining))
+        return cls._decoded(header, r.bytes(r.remaining))
 
 
 Lsa = RouterLsa | NetworkLsa | SummaryLsa | AsbrSummaryLsa | AsExternalLsa | UnknownLsa
@@ -415,11 +544,18 @@ def decode_lsa(data: bytes, offset: int = 0) -> Lsa:
     Raises ``OspfDecodeError`` for a header shorter than 20 bytes, a length field < 20 or past the end
     of ``data``, or (checksum good) a body that does not fill its length exactly.
     """
-    header = translate_truncation(LsaHeader._read)(Reader(data, offset))
+    if len(data) - offset < LSA_HEADER_LEN:
+        raise OspfDecodeError(
+            OspfDropReason.TRUNCATED, offset, f"LSA header needs 20 bytes, have {len(data) - offset}"
+        )
+    header = _header_at(data, offset)
     if header.length < LSA_HEADER_LEN or header.length > len(data) - offset:
         raise OspfDecodeError(OspfDropReason.BAD_LSA_LENGTH, header.length, f"LSA length {header.length}")
     raw = bytes(data[offset : offset + header.length])
     cls = LSA_CLASSES.get(header.ls_type, UnknownLsa)
+    if cls is RouterLsa and _router_body_fits(raw):
+        # body objects built on first access (_LazyBodyField); raw is the encoding
+        return fast_new(RouterLsa, header=header, raw=raw)  # type: ignore[return-value]
     r = Reader(raw, LSA_HEADER_LEN)
     try:
         lsa = cls.decode_body(header, r)
@@ -432,6 +568,6 @@ def decode_lsa(data: bytes, offset: int = 0) -> Lsa:
             if isinstance(exc, OspfDecodeError):
                 raise
             raise OspfDecodeError(OspfDropReason.BAD_LSA_LENGTH, header.length, f"LSA body: {exc}") from None
-        lsa = UnknownLsa(header, raw[LSA_HEADER_LEN:])
-    object.__setattr__(lsa, "raw", raw)
+        lsa = UnknownLsa._decoded(header, raw[LSA_HEADER_LEN:])
+    lsa.__dict__["raw"] = raw  # the received bytes are the encoding: no __post_init__ re-encode
     return lsa  # type: ignore[return-value]

@@ -20,6 +20,7 @@ checksums of LSAs in an LSU (``lsa.checksum_ok``, §13 (1)).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
@@ -32,7 +33,7 @@ from routesim.wire.ospf.auth import (
     md5_digest,
     verify_authentication,
 )
-from routesim.wire.ospf.checksum import ospf_packet_checksum
+from routesim.wire.ospf.checksum import ip_checksum, ospf_packet_checksum
 from routesim.wire.ospf.dbd import DatabaseDescription
 from routesim.wire.ospf.errors import OspfDecodeError, OspfDropReason
 from routesim.wire.ospf.header import HEADER_LEN, OSPF_VERSION, AuType, OspfHeader, PacketType
@@ -40,6 +41,9 @@ from routesim.wire.ospf.hello import Hello
 from routesim.wire.ospf.lsack import LinkStateAck
 from routesim.wire.ospf.lsr import LinkStateRequest
 from routesim.wire.ospf.lsu import LinkStateUpdate
+
+#: The OSPF header up to the authentication field (§A.3.1).
+_HEADER_START = struct.Struct("!BBHIIHH")
 
 Body = Hello | DatabaseDescription | LinkStateRequest | LinkStateUpdate | LinkStateAck
 
@@ -121,18 +125,15 @@ def encode_packet(
     """Build a whole packet: header with type, length, checksum and auth field, then the body, then
     the MD5 digest for cryptographic auth (§A.3.1, §D.4). ``crypto_seq`` is only used with MD5."""
     payload = body.encode()
-    header = OspfHeader(
-        version=OSPF_VERSION,
-        type=body.TYPE,
-        packet_length=HEADER_LEN + len(payload),
-        router_id=ipv4(router_id),
-        area_id=ipv4(area_id),
-        checksum=0,
-        autype=auth.AUTYPE,
-        authentication=authentication_field(auth, crypto_seq),
-    )
-    packet = header.encode() + payload
+    length = HEADER_LEN + len(payload)
+    if length > 0xFFFF:
+        raise ValueError(f"packet_length={length} does not fit in 16 bits")
+    # the same bytes as OspfHeader(...).encode(), without building the dataclass
+    fixed = (OSPF_VERSION, body.TYPE, length, int(ipv4(router_id)), int(ipv4(area_id)))
+    authentication = authentication_field(auth, crypto_seq)
     if isinstance(auth, CryptographicAuth):
+        packet = _HEADER_START.pack(*fixed, 0, auth.AUTYPE) + authentication + payload
         return packet + md5_digest(packet, auth.key)
-    checksum = ospf_packet_checksum(packet)
-    return packet[:12] + checksum.to_bytes(2, "big") + packet[14:]
+    # the checksum excludes the authentication field (§A.3.1): sum the rest, then fill it in
+    checksum = ip_checksum(_HEADER_START.pack(*fixed, 0, auth.AUTYPE) + payload)
+    return _HEADER_START.pack(*fixed, checksum, auth.AUTYPE) + authentication + payload

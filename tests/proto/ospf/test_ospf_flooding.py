@@ -264,3 +264,30 @@ def test_a_flooded_copy_stays_on_the_retransmission_list_of_the_next_hop() -> No
     assert lost, "the onward update was not dropped: the test did not exercise the case"
     assert net.engines["r3"].lsdb.get(None, EXT_KEY) is not None
     assert "192.0.2.0/24" in net.routes("r3")
+
+
+def test_lsas_flooded_in_one_call_share_one_link_state_update_per_interface() -> None:
+    # §13.3 (5) / §A.3.5: what one event originates (two AS-external-LSAs, and the router-LSA that
+    # now has the E bit) leaves in one LSU, and r2 floods all of it on towards r3 in one LSU too.
+    net = line(3)
+    net.run(20)
+    t0 = net.now
+    out = net.feed("r1", static("192.0.2.0/24", "198.51.100.0/24"))
+    lsus = [decode_packet(a.data).body for a in out if isinstance(a, Send)]
+    lsus = [b for b in lsus if isinstance(b, LinkStateUpdate)]
+    assert len(lsus) == 1
+    assert sorted(int(lsa.header.ls_type) for lsa in lsus[0].lsas) == [1, 5, 5]
+    net.run_for(0.05)
+    r2_lsus = [
+        decode_packet(a.data).body
+        for t, r, a in net.trace
+        if t >= t0 and r == "r2" and isinstance(a, Send) and a.iface == "r"
+    ]
+    r2_lsus = [b for b in r2_lsus if isinstance(b, LinkStateUpdate)]
+    assert len(r2_lsus) == 1 and len(r2_lsus[0].lsas) == 3
+    # both are on r2's retransmission list for r3 until acknowledged, then nothing is left
+    net.run_for(5)
+    for r in ("r2", "r3"):
+        assert len([k for _, k, _ in net.engines[r].lsdb if k[0] == 5]) == 2
+    for eng in net.engines.values():
+        assert all(not n.retransmit for i in eng.ifaces.values() for n in i.neighbors.values())
