@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,11 @@ def test_teardown_leaves_nothing(lab_name: str) -> None:
     topo = small_topology(lab_name)
     p = build_lab_network(topo, names)
     sleeper = nsx.popen_in_netns(names.netns("r1"), ["sleep", "60"])
+    # `ip netns exec` enters the namespace after the fork: wait until the sleeper is inside it,
+    # or teardown (which finds unregistered processes through the namespace) cannot see it yet
+    deadline = time.monotonic() + 5
+    while sleeper.pid not in nsx.netns_pids(names.netns("r1")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     p.close()
     report = teardown(lab_name)
     sleeper.wait(2)
