@@ -26,7 +26,11 @@ from routesim.wire.rip import (
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rip"
-CAPTURES = Path("/work/shared/captures")
+# the shared reference pcaps: beside the repository (as CI lays it out), else the workplace copy
+CAPTURES = next(
+    (p for p in (Path(__file__).resolve().parents[2].parent / "shared" / "captures",) if p.is_dir()),
+    Path("/work/shared/captures"),
+)
 HEX_FILES = sorted(DATA.glob("*.hex"))
 Z = IPv4Address(0)
 

@@ -17,7 +17,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "bgp"
-CAPTURES_DIR = Path("/work/shared/captures")
+# the shared reference pcaps: beside the repository (as CI lays it out), else the workplace copy
+CAPTURES_DIR = next(
+    (p for p in (Path(__file__).resolve().parents[3].parent / "shared" / "captures",) if p.is_dir()),
+    Path("/work/shared/captures"),
+)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,11 @@ import sys
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "ospf"
-DEFAULT_CAPTURES = Path("/work/shared/captures")
+# the shared reference pcaps: beside the repository (as CI lays it out), else the workplace copy
+DEFAULT_CAPTURES = next(
+    (p for p in (Path(__file__).resolve().parents[3].parent / "shared" / "captures",) if p.is_dir()),
+    Path("/work/shared/captures"),
+)
 
 #: tshark fields recorded for each packet (comma-joined when a field occurs several times).
 TSHARK_FIELDS = [

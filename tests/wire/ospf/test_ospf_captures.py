@@ -29,7 +29,11 @@ from routesim.wire.ospf import (
 
 IDS = [c.name for c in CORPUS]
 LSU_CORPUS = [c for c in CORPUS if c.name.endswith("-lsu")]
-CAPTURES = Path("/work/shared/captures")
+# the shared reference pcaps: beside the repository (as CI lays it out), else the workplace copy
+CAPTURES = next(
+    (p for p in (Path(__file__).resolve().parents[3].parent / "shared" / "captures",) if p.is_dir()),
+    Path("/work/shared/captures"),
+)
 #: The keys BIRD was configured with for the bird-auth-* captures (see extract_captures.py).
 BIRD_MD5 = CryptographicAuth(key_id=7, key=b"routesim-key")
 BIRD_PASSWORD = SimplePasswordAuth(b"s3cret")
