@@ -28,6 +28,9 @@ def test_100k_prefixes_ingest_install_and_withdraw():
     assert a_first.as_path.asns[0] == 65002 and a_first.next_hop == PEER and a_first.local_pref == 100
     assert peer.rib_in.routes[prefix_key(*last)].as_path.asns[-1] >= 4_200_000_000
     assert engine.inspect(2.0)["summary"]["prefixes_accepted"] == len(prefixes)
+    # the cheap summary (the control socket's bgp_summary, polled during a load) says the same
+    assert engine.summary() == engine.inspect(2.0)["summary"]
+    assert engine.summary()["loc_rib"] == len(prefixes) and engine.summary()["established"] == 1
     assert len(engine.inspect(2.0)["routes"]) <= 2000  # inspect stays bounded
     # Withdraw every other prefix.
     gone = prefixes[::2]
