@@ -82,16 +82,20 @@ def check(topology: str, as_json: bool) -> None:
 def _require_root(*, pid_sandbox: bool = False) -> None:
     """Not root: restart inside an unprivileged user-namespace sandbox. Root with ``--pid-sandbox``:
     restart as the child of a PID namespace's init, so a crash takes every router with it."""
-    from routesim.lab.sandbox import in_sandbox, reexec_in_sandbox
+    from routesim.lab.sandbox import SandboxUnavailable, in_sandbox, reexec_in_sandbox
 
     if in_sandbox():
         return
     # the same command, whatever started this one (console script, python -m, a relative path)
     argv = [sys.executable, "-m", "routesim.cli.main", *sys.argv[1:]]
-    if os.geteuid() != 0:
-        reexec_in_sandbox(argv, user=True)
-    elif pid_sandbox:
-        reexec_in_sandbox(argv, user=False)
+    try:
+        if os.geteuid() != 0:
+            reexec_in_sandbox(argv, user=True)
+        elif pid_sandbox:
+            reexec_in_sandbox(argv, user=False)
+    except (SandboxUnavailable, OSError) as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        raise SystemExit(EXIT_LAB) from None
 
 
 @cli.command()
