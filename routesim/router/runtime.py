@@ -14,6 +14,7 @@ re-resolution and ``InterfaceUp``/``InterfaceDown`` to every engine.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import os
@@ -169,7 +170,8 @@ class Router:
     async def _start_netlink(self) -> None:
         from pyroute2 import AsyncIPRoute
 
-        from routesim.router.netlink import FibProgrammer, LinkWatcher
+        from routesim.router.fibbatch import FibBatcher
+        from routesim.router.netlink import ROUTE_PRIORITY, RTPROT_ROUTESIM, FibProgrammer, LinkWatcher
 
         # One netlink socket per user: pyroute2 answers "device busy" to overlapping requests on one.
         self._ipr = AsyncIPRoute()
@@ -184,6 +186,7 @@ class Router:
         self.iface_up = {i.name: bool(states.get(i.name) and states[i.name].up) for i in self.cfg.interfaces}
         if self.cfg.install_fib:
             self._fib = FibProgrammer(self._ipr_fib, self.ifindex)
+            self._fib_batch = FibBatcher(RTPROT_ROUTESIM, ROUTE_PRIORITY, self.ifindex)
             stale = await self._fib.flush()  # left by a crashed previous instance of this router
             if stale:
                 self.events.add("fib", self.now(), action="flush-stale", removed=stale)
@@ -252,23 +255,28 @@ class Router:
                 self._fib_task = asyncio.ensure_future(self._sync_fib())
 
     async def _sync_fib(self) -> None:
-        # One task at a time drains the RIB's diff; changes that arrive meanwhile re-run the loop.
+        """Drain the RIB's FIB diff: one batched netlink write per burst (``fibbatch.py``), each
+        change acknowledged on its own; changes that arrive meanwhile re-run the loop."""
         while self._fib_dirty:
             self._fib_dirty = False
-            for change in self.rib.fib_diff():
-                result = await self._fib.apply(change)
-                if result.startswith("error"):
+            changes = self.rib.fib_diff()
+            if not changes:
+                continue
+            results = self._fib_batch.apply(changes)
+            now = self.now()
+            for change, err in zip(changes, results, strict=True):
+                if err and not (change.route is None and err == errno.ESRCH):
                     self.counters["fib_errors"] += 1
                     self.events.add(
-                        "fib", self.now(), action="error", prefix=str(change.prefix), error=result
+                        "fib", now, action="error", prefix=str(change.prefix), error=os.strerror(err)
                     )
                     if change.route is not None:
                         continue  # retried on the next change; a failed delete means it is gone
-
                 self.rib.mark_installed(change)
-                key = "fib_removals" if change.route is None else "fib_installs"
-                self.counters[key] += 1
-                self.events.add("fib", self.now(), action=result, prefix=str(change.prefix))
+                action = "delete" if change.route is None else "replace"
+                self.counters["fib_removals" if change.route is None else "fib_installs"] += 1
+                self.events.add("fib", now, action=action, prefix=str(change.prefix))
+            await asyncio.sleep(0)  # let packets and timers in between bursts
 
     def _offer_rib(self) -> None:
         """Tell every engine the RIB's selected routes (redistribution, next-hop resolution)."""

@@ -1,0 +1,101 @@
+"""Batched FIB writes, checked against what the kernel then holds (in a throwaway namespace)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
+from routesim.proto.base import NextHop, Route, RouteProtocol
+from routesim.rib.table import FibChange
+
+pytestmark = [pytest.mark.netns]
+NS = f"rs-xfib{os.getpid()}-n"
+
+
+@pytest.fixture
+def netns():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace")
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    try:
+        for cmd in (
+            ["ip", "-n", NS, "link", "add", "name", "a", "type", "veth", "peer", "name", "b"],
+            ["ip", "-n", NS, "addr", "add", "10.0.0.1/30", "dev", "a"],
+            ["ip", "-n", NS, "addr", "add", "10.0.0.5/30", "dev", "b"],
+            ["ip", "-n", NS, "link", "set", "dev", "a", "up"],
+            ["ip", "-n", NS, "link", "set", "dev", "b", "up"],
+        ):
+            subprocess.run(cmd, check=True)
+        yield NS
+    finally:
+        subprocess.run(["ip", "netns", "del", NS], check=False)
+
+
+def _in_netns(name: str, fn):
+    """Run ``fn`` in a thread that entered the namespace (setns affects only the calling thread)."""
+    from routesim.router.zygote import enter_netns
+
+    out: dict = {}
+
+    def run():
+        enter_netns(name)
+        out["v"] = fn()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out["v"]
+
+
+def _routes(ns: str) -> dict[str, dict]:
+    rows = json.loads(
+        subprocess.run(
+            ["ip", "-j", "-n", ns, "route", "show", "proto", "201"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    return {r["dst"]: r for r in rows}
+
+
+def test_install_replace_multipath_blackhole_and_delete_in_bursts(netns):
+    from routesim.router.fibbatch import FibBatcher
+
+    def route(prefix, *hops):
+        return Route(IPv4Network(prefix), RouteProtocol.OSPF, 10, frozenset(hops))
+
+    a, b = NextHop(IPv4Address("10.0.0.2"), "a"), NextHop(IPv4Address("10.0.0.6"), "b")
+    nets = [f"192.168.{i}.0/24" for i in range(256)] + [f"192.169.{i}.0/24" for i in range(44)]
+    changes = [FibChange(IPv4Network(n), route(n, a)) for n in nets]
+    changes += [
+        FibChange(IPv4Network("10.9.0.0/16"), route("10.9.0.0/16", a, b)),
+        FibChange(IPv4Network("10.8.0.0/16"), route("10.8.0.0/16", NextHop(None, "blackhole"))),
+    ]
+
+    def first_burst():
+        index = {name: socket.if_nametoindex(name) for name in ("a", "b")}  # in this namespace
+        batch = FibBatcher(201, 20, index.get)
+        res = batch.apply(changes)
+        again = batch.apply([FibChange(IPv4Network("192.168.0.0/24"), route("192.168.0.0/24", b))])
+        gone = batch.apply(
+            [FibChange(IPv4Network("192.168.1.0/24"), None), FibChange(IPv4Network("172.31.0.0/16"), None)]
+        )
+        batch.close()
+        return res, again, gone
+
+    res, again, gone = _in_netns(netns, first_burst)
+    assert res == [0] * len(changes) and again == [0]
+    assert gone[0] == 0 and gone[1] != 0  # deleting a route that is not there: the kernel says so
+    rt = _routes(netns)
+    assert len(rt) == 301  # 300 - 1 deleted + multipath + blackhole
+    assert rt["192.168.0.0/24"]["gateway"] == "10.0.0.6" and rt["192.168.0.0/24"]["metric"] == 20
+    assert sorted(h["gateway"] for h in rt["10.9.0.0/16"]["nexthops"]) == ["10.0.0.2", "10.0.0.6"]
+    assert rt["10.8.0.0/16"]["type"] == "blackhole"
+    assert "192.168.1.0/24" not in rt
