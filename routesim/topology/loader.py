@@ -368,7 +368,7 @@ class _Loader:
             return timers_mod.RFC
         self.check_keys(path, v, ("profile", *timers_mod.FIELDS), "timers")
         base_name = v.get("profile", "rfc")
-        if base_name not in timers_mod.PROFILES:
+        if not isinstance(base_name, str) or base_name not in timers_mod.PROFILES:
             self.err((*path, "profile"), unknown("timers profile", base_name, profiles))
             base_name = "rfc"
         overrides = {}

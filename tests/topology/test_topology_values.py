@@ -103,3 +103,12 @@ def test_ifnames(name: str, ok: bool) -> None:
 @given(st.integers(min_value=0, max_value=10**6))
 def test_duration_ms_roundtrip(ms: int) -> None:
     assert parse_duration(f"{ms}ms") == pytest.approx(ms / 1000)
+
+
+def test_timers_profile_of_the_wrong_type_is_an_error_not_a_crash() -> None:
+    import pytest
+
+    from routesim.topology import TopologyError, load_topology_text
+
+    with pytest.raises(TopologyError, match=r"timers\.profile: unknown timers profile"):
+        load_topology_text("name: t\ntimers: {profile: []}\nnodes: {r1: {}}\n", "t.yaml")
