@@ -314,7 +314,7 @@ def _auth(sec: ProtoSection, a: Any, out: list[Problem]) -> OspfAuthSettings | N
             out.append(sec.problem(("auth", k), unknown("auth key", k, AUTH_KEYS), at_key=True))
             ok = False
     mode = a.get("mode")
-    if mode not in AUTH_KEY_MAX:
+    if not isinstance(mode, str) or mode not in AUTH_KEY_MAX:
         out.append(sec.problem(("auth", "mode"), f"bad auth mode {mode!r}; expected simple or md5"))
         return None
     key = a.get("key")

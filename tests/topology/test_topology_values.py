@@ -112,3 +112,12 @@ def test_timers_profile_of_the_wrong_type_is_an_error_not_a_crash() -> None:
 
     with pytest.raises(TopologyError, match=r"timers\.profile: unknown timers profile"):
         load_topology_text("name: t\ntimers: {profile: []}\nnodes: {r1: {}}\n", "t.yaml")
+
+
+def test_ospf_auth_mode_of_the_wrong_type_is_an_error_not_a_crash() -> None:
+    import pytest
+
+    from routesim.topology import TopologyError, load_topology_text
+
+    with pytest.raises(TopologyError, match=r"ospf\.auth\.mode: bad auth mode"):
+        load_topology_text("name: t\nnodes: {r1: {ospf: {auth: {mode: [], key: k}}}}\n", "t.yaml")
