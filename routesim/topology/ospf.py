@@ -52,7 +52,7 @@ from routesim.topology.model import (
     Timers,
 )
 from routesim.topology.values import parse_duration
-from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section
+from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section, select_interfaces
 
 KEYS = (
     "area",
@@ -140,60 +140,42 @@ def parse_ospf(
     if "priority" in v:
         default_priority = int_at(("priority",), v["priority"], 0, 255, "priority") or 0
 
-    selected: list[str] = []
     overrides: dict[str, dict[str, Any]] = {}
-    ifs = v.get("interfaces", "all")
-    if ifs == "all":
-        selected = list(names)
-    elif isinstance(ifs, list):
-        for j, name in enumerate(ifs):
-            if (n := check_name(("interfaces", j), name)) is not None and n not in selected:
-                selected.append(n)
-    elif isinstance(ifs, dict):
-        for name, ov in ifs.items():
-            rel = ("interfaces", name)
-            if check_name(rel, name) is None:
-                continue
-            selected.append(name)
-            if ov is None:
-                continue
-            if not isinstance(ov, dict):
-                out.append(sec.problem(rel, "per-interface settings must be a mapping"))
-                continue
-            parsed: dict[str, Any] = {}
-            for k, raw in ov.items():
-                at = (*rel, k)
-                if k not in IFACE_KEYS:
-                    out.append(sec.problem(at, unknown("ospf interface key", k, IFACE_KEYS), at_key=True))
-                elif k == "area":
-                    parsed[k] = area_at(at, raw)
-                elif k == "cost":
-                    parsed[k] = int_at(at, raw, 1, 65535, "OSPF interface cost (RFC 2328 §C.3)")
-                elif k == "priority":
-                    parsed[k] = int_at(at, raw, 0, 255, "priority")
-                elif k == "passive":
-                    if not isinstance(raw, bool):
-                        out.append(sec.problem(at, "passive must be true or false"))
-                    else:
-                        parsed[k] = raw
-                elif k == "network":
-                    if raw not in NETWORK_TYPES:
-                        out.append(sec.problem(at, unknown("network type", raw, NETWORK_TYPES)))
-                    elif raw == "point-to-point" and by_name[name].kind is not IfaceKind.P2P:
-                        out.append(
-                            sec.problem(
-                                at,
-                                f"interface '{name}' is a {by_name[name].kind.value} interface; "
-                                "point-to-point is only for p2p links",
-                            )
+    selected, raw_settings = select_interfaces(sec, v, names, check_name, out)
+    for name, ov in raw_settings.items():
+        rel = ("interfaces", name)
+        parsed: dict[str, Any] = {}
+        for k, raw in ov.items():
+            at = (*rel, k)
+            if k not in IFACE_KEYS:
+                out.append(sec.problem(at, unknown("ospf interface key", k, IFACE_KEYS), at_key=True))
+            elif k == "area":
+                parsed[k] = area_at(at, raw)
+            elif k == "cost":
+                parsed[k] = int_at(at, raw, 1, 65535, "OSPF interface cost (RFC 2328 §C.3)")
+            elif k == "priority":
+                parsed[k] = int_at(at, raw, 0, 255, "priority")
+            elif k == "passive":
+                if not isinstance(raw, bool):
+                    out.append(sec.problem(at, "passive must be true or false"))
+                else:
+                    parsed[k] = raw
+            elif k == "network":
+                if raw not in NETWORK_TYPES:
+                    out.append(sec.problem(at, unknown("network type", raw, NETWORK_TYPES)))
+                elif raw == "point-to-point" and by_name[name].kind is not IfaceKind.P2P:
+                    out.append(
+                        sec.problem(
+                            at,
+                            f"interface '{name}' is a {by_name[name].kind.value} interface; "
+                            "point-to-point is only for p2p links",
                         )
-                    else:
-                        parsed[k] = raw
-                else:  # hello, dead
-                    parsed[k] = seconds_at(at, raw, k)
-            overrides[name] = {k: x for k, x in parsed.items() if x is not None}
-    else:
-        out.append(sec.problem(("interfaces",), "interfaces must be 'all', a list of names or a mapping"))
+                    )
+                else:
+                    parsed[k] = raw
+            else:  # hello, dead
+                parsed[k] = seconds_at(at, raw, k)
+        overrides[name] = {k: x for k, x in parsed.items() if x is not None}
 
     passive: set[str] = {n for n in selected if by_name[n].kind is IfaceKind.STUB}
     pv = v.get("passive", [])

@@ -33,7 +33,7 @@ from routesim.topology.model import (
     RipSettings,
     SplitHorizon,
 )
-from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section
+from routesim.topology.yamlpos import ProtoSection, interface_checker, open_section, select_interfaces
 
 KEYS = ("interfaces", "passive", "split_horizon", "redistribute", "auth", "neighbors")
 IFACE_KEYS = ("split_horizon", "passive", "metric")
@@ -67,47 +67,27 @@ def parse_rip(sec: ProtoSection, interfaces: Sequence[Interface]) -> tuple[RipSe
     by_name = {i.name: i for i in interfaces}
     check_name = interface_checker(sec, interfaces, out)
 
-    selected: list[str] = []
     per_iface: dict[str, RipInterfaceOverrides] = {}
-    ifs = v.get("interfaces", "all")
-    if ifs == "all":
-        selected = list(names)
-    elif isinstance(ifs, list):
-        for j, name in enumerate(ifs):
-            if (n := check_name(("interfaces", j), name)) is not None and n not in selected:
-                selected.append(n)
-    elif isinstance(ifs, dict):
-        for name, ov in ifs.items():
-            rel = ("interfaces", name)
-            if check_name(rel, name) is None:
-                continue
-            selected.append(name)
-            if ov is None:
-                continue
-            if not isinstance(ov, dict):
-                out.append(sec.problem(rel, "per-interface settings must be a mapping"))
-                continue
-            for k in ov:
-                if k not in IFACE_KEYS:
-                    out.append(
-                        sec.problem((*rel, k), unknown("rip interface key", k, IFACE_KEYS), at_key=True)
-                    )
-            sh = _split_horizon(sec, (*rel, "split_horizon"), out) if "split_horizon" in ov else None
-            passive = ov.get("passive")
-            if passive is not None and not isinstance(passive, bool):
-                out.append(sec.problem((*rel, "passive"), "passive must be true or false"))
-                passive = None
-            metric = ov.get("metric")
-            if metric is not None and (
-                not isinstance(metric, int) or isinstance(metric, bool) or not 1 <= metric < RIP_INFINITY
-            ):
-                out.append(
-                    sec.problem((*rel, "metric"), f"RIP metric must be 1..15 (RFC 2453 §3.6), got {metric!r}")
-                )
-                metric = None
-            per_iface[name] = RipInterfaceOverrides(split_horizon=sh, passive=passive, metric=metric)
-    else:
-        out.append(sec.problem(("interfaces",), "interfaces must be 'all', a list of names or a mapping"))
+    selected, raw_settings = select_interfaces(sec, v, names, check_name, out)
+    for name, ov in raw_settings.items():
+        rel = ("interfaces", name)
+        for k in ov:
+            if k not in IFACE_KEYS:
+                out.append(sec.problem((*rel, k), unknown("rip interface key", k, IFACE_KEYS), at_key=True))
+        sh = _split_horizon(sec, (*rel, "split_horizon"), out) if "split_horizon" in ov else None
+        passive = ov.get("passive")
+        if passive is not None and not isinstance(passive, bool):
+            out.append(sec.problem((*rel, "passive"), "passive must be true or false"))
+            passive = None
+        metric = ov.get("metric")
+        if metric is not None and (
+            not isinstance(metric, int) or isinstance(metric, bool) or not 1 <= metric < RIP_INFINITY
+        ):
+            out.append(
+                sec.problem((*rel, "metric"), f"RIP metric must be 1..15 (RFC 2453 §3.6), got {metric!r}")
+            )
+            metric = None
+        per_iface[name] = RipInterfaceOverrides(split_horizon=sh, passive=passive, metric=metric)
 
     passive: set[str] = {n for n in selected if by_name[n].kind is IfaceKind.STUB}
     pv = v.get("passive", [])

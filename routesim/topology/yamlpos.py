@@ -256,3 +256,34 @@ def interface_checker(sec: ProtoSection, interfaces, out: list):
         return name
 
     return check
+
+
+def select_interfaces(sec: ProtoSection, v: dict, names: list[str], check_name, out: list):
+    """A protocol's ``interfaces:``: ``all`` (default), a list of names, or a mapping of names to
+    per-interface settings. Returns the selected names (in the order written, or the node's for
+    ``all``) and the raw settings mapping of each interface that has one (shape checked here,
+    keys by the protocol)."""
+    selected: list[str] = []
+    settings: dict[str, dict] = {}
+    ifs = v.get("interfaces", "all")
+    if ifs == "all":
+        selected = list(names)
+    elif isinstance(ifs, list):
+        for j, name in enumerate(ifs):
+            if (n := check_name(("interfaces", j), name)) is not None and n not in selected:
+                selected.append(n)
+    elif isinstance(ifs, dict):
+        for name, ov in ifs.items():
+            rel = ("interfaces", name)
+            if check_name(rel, name) is None:
+                continue
+            selected.append(name)
+            if ov is None:
+                continue
+            if not isinstance(ov, dict):
+                out.append(sec.problem(rel, "per-interface settings must be a mapping"))
+                continue
+            settings[name] = ov
+    else:
+        out.append(sec.problem(("interfaces",), "interfaces must be 'all', a list of names or a mapping"))
+    return selected, settings
