@@ -52,15 +52,8 @@ def start_captures(lab, directory: str | Path) -> Captures:
     caps = Captures(d)
     points: list[tuple[str, str, str]] = []  # (netns, iface, file stem)
     for link in lab.topo.links:
-        if link.id in lab.plumbing.emulated:
-            # the router-side interface of an emulated link shows what the router sends and gets
-            points.append(
-                (lab.names.netns(link.a.node), link.a.iface, f"{link.id}-{link.a.node}-{link.b.node}")
-            )
-        else:
-            points.append(
-                (lab.names.netns(link.a.node), link.a.iface, f"{link.id}-{link.a.node}-{link.b.node}")
-            )
+        # on an emulated link too, the router-side interface shows what the router sends and gets
+        points.append((lab.names.netns(link.a.node), link.a.iface, f"{link.id}-{link.a.node}-{link.b.node}"))
     for lan in lab.topo.lans:
         points.append((lab.names.switch_netns, lab.plumbing.bridges[lan.name], f"lan-{lan.name}"))
     for ns, iface, stem in points:
@@ -84,6 +77,10 @@ def start_captures(lab, directory: str | Path) -> Captures:
     return caps
 
 
+#: Linux traceroute's UDP probes go to 33434 + n, one port per probe (traceroute(8), ``-p``).
+TRACEROUTE_PROBES = "(udp.dstport >= 33434 && udp.dstport <= 33534)"
+
+
 @dataclass(frozen=True)
 class TsharkReport:
     frames: int
@@ -96,6 +93,10 @@ def tshark_problems(
 ) -> TsharkReport:
     """Frames tshark marks malformed or with expert info >= warning, and per-filter frame counts.
 
+    Traceroute probes the lab's ``expect:`` checks send (and the ICMP errors quoting them) are left
+    out: they are the kernel's packets, not ours, and their random source port can land on a port
+    Wireshark gives to some other protocol (34980 decodes as EtherCAT and is then "malformed").
+
     ``allow_tcp_resets``: a BGP speaker's SYN to a neighbour that is not listening yet gets a RST
     from the neighbour's kernel (tshark's "Connection reset" warning); that is TCP doing its job, not
     a fault in anything we encoded, so BGP checks may leave those frames out.
@@ -103,6 +104,7 @@ def tshark_problems(
     bad_filter = "_ws.malformed || (_ws.expert.severity >= warning" + (
         " && !tcp.flags.reset)" if allow_tcp_resets else ")"
     )
+    bad_filter = f"({bad_filter}) && !{TRACEROUTE_PROBES}"
     tshark = shutil.which("tshark")
     if tshark is None:
         raise RuntimeError("tshark is not installed")
