@@ -157,6 +157,10 @@ class Timers:
     ospf_retransmit: float = 5.0
     ospf_transmit_delay: float = 1.0
     ospf_spf_delay: float = 0.2
+    ospf_spf_short_delay: float = 0.2
+    ospf_spf_long_delay: float = 2.0
+    ospf_spf_time_to_learn: float = 1.0
+    ospf_spf_holddown: float = 10.0
     ospf_min_ls_interval: float = 5.0
     ospf_min_ls_arrival: float = 1.0
     bgp_keepalive: float = 60.0

@@ -28,6 +28,10 @@ FAST = Timers(
     ospf_retransmit=2.0,
     ospf_transmit_delay=1.0,
     ospf_spf_delay=0.05,
+    ospf_spf_short_delay=0.2,
+    ospf_spf_long_delay=1.0,
+    ospf_spf_time_to_learn=1.0,
+    ospf_spf_holddown=3.0,
     ospf_min_ls_interval=1.0,
     ospf_min_ls_arrival=0.5,
     bgp_keepalive=1.0,
@@ -69,6 +73,10 @@ def check(t: Timers) -> list[tuple[str, str]]:
     if t.ospf_dead <= t.ospf_hello:
         # RFC 2328 §9: RouterDeadInterval must exceed HelloInterval (it is a multiple of it in practice).
         out.append(("ospf_dead", f"ospf_dead ({t.ospf_dead:g}s) must exceed ospf_hello ({t.ospf_hello:g}s)"))
+    if t.ospf_spf_time_to_learn <= 0:
+        out.append(("ospf_spf_time_to_learn", "ospf_spf_time_to_learn must be positive"))
+    if t.ospf_spf_holddown <= 0:
+        out.append(("ospf_spf_holddown", "ospf_spf_holddown must be positive"))
     if t.ospf_retransmit <= 0:
         out.append(("ospf_retransmit", "ospf_retransmit must be positive"))
     if t.bgp_hold != 0 and t.bgp_hold < 3:

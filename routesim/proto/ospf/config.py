@@ -81,18 +81,32 @@ class OspfInterface:
 
 @dataclass(frozen=True)
 class OspfTimers:
-    """Router-wide timers, seconds. ``spf_delay`` is the wait between the first LSDB change and SPF
-    (later changes inside it are coalesced into the same run)."""
+    """Router-wide timers, seconds.
+
+    SPF is scheduled by the back-off algorithm of RFC 8405 (``spf_backoff.py``): ``spf_delay`` is
+    its INITIAL_SPF_DELAY (the wait after the first change of a quiet period), ``spf_short_delay``
+    and ``spf_long_delay`` the waits while changes keep coming (SHORT_ and LONG_SPF_DELAY),
+    ``spf_time_to_learn`` how long the short ones last (TIME_TO_LEARN_INTERVAL), ``spf_holddown``
+    the quiet time that resets it (HOLDDOWN_INTERVAL). Changes during a wait join that run.
+    """
 
     spf_delay: float = 1.0
     min_ls_interval: float = 5.0
     min_ls_arrival: float = 1.0
     lsrefresh: int = 1800
     maxage: int = 3600
+    spf_short_delay: float = 1.0
+    spf_long_delay: float = 5.0
+    spf_time_to_learn: float = 1.0
+    spf_holddown: float = 10.0
 
     def __post_init__(self) -> None:
         if not 0 < self.lsrefresh < self.maxage <= 3600:
             raise ValueError("need 0 < lsrefresh < maxage <= 3600")
+        if min(self.spf_delay, self.spf_short_delay, self.spf_long_delay) < 0:
+            raise ValueError("SPF delays must not be negative")
+        if self.spf_time_to_learn <= 0 or self.spf_holddown <= 0:
+            raise ValueError("spf_time_to_learn and spf_holddown must be positive")
 
 
 @dataclass(frozen=True)

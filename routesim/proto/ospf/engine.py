@@ -9,7 +9,7 @@ neighbors and the engine into ``ArmTimer``/``CancelTimer`` diffs. Timer keys:
   ``("ospf", "ack", iface)`` — delayed acknowledgments (§13.5);
 * ``("ospf", "inactivity"|"dd"|"lsr"|"lsu", iface, neighbor address)`` — Inactivity timer (§10.2),
   DD / LS Request / LS Update retransmission (§10.8, §10.9, §13.6);
-* ``("ospf", "spf")`` — the throttled routing calculation (``spf_delay`` after the first change);
+* ``("ospf", "spf")`` — the routing calculation, delayed by the RFC 8405 back-off (``spf_backoff.py``);
 * ``("ospf", "originate")`` — the end of a MinLSInterval hold-down (§12.4);
 * ``("ospf", "age")`` — the next LSA to reach MaxAge (§14) or an own LSA to refresh (LSRefreshTime).
 
@@ -58,6 +58,7 @@ from routesim.proto.ospf.interface import (
 from routesim.proto.ospf.lsdb import LsaKey, Lsdb, Scope
 from routesim.proto.ospf.neighbor import Neighbor, NeighborEvent, NeighborState, neighbor_event
 from routesim.proto.ospf.spf import LocalView, RouterRoute, SpfRoute, calculate
+from routesim.proto.ospf.spf_backoff import SpfBackoff
 from routesim.wire.ospf import (
     CryptographicAuth,
     DatabaseDescription,
@@ -114,6 +115,7 @@ class OspfEngine:
         self.last_originated: dict[tuple[Scope, LsaKey], float] = {}
         self.originate_at: float | None = None
         self.spf_at: float | None = None
+        self.spf_backoff = SpfBackoff(config.timers)
         self.maxage_check_due = False
         self._originate_pending = False
         self._crypto_seq = 0
@@ -143,9 +145,11 @@ class OspfEngine:
         self._originate_pending = True
 
     def schedule_spf(self, now: float) -> None:
-        """Throttle: the first change arms SPF ``spf_delay`` later; later ones join that run."""
+        """An LSDB or interface change: SPF after the RFC 8405 back-off delay, unless a run is
+        pending already (the change joins it)."""
+        delay = self.spf_backoff.event(now)
         if self.spf_at is None:
-            self.spf_at = now + self.config.timers.spf_delay
+            self.spf_at = now + delay
 
     def send(self, ifc: Interface, dst: IPv4Address, body: Body) -> None:
         """Encode ``body`` with the interface's authentication and emit a ``Send``."""
@@ -628,6 +632,10 @@ class OspfEngine:
                 }
                 for r in sorted(self.spf_routes.values(), key=lambda r: r.prefix)
             ],
+            "spf": {
+                **self.spf_backoff.inspect(now),
+                "next_run_in": round(max(0.0, self.spf_at - now), 3) if self.spf_at is not None else None,
+            },
             "counters": {
                 "drops": dict(sorted(self.drops.items())),
                 "packets_in": dict(sorted(self.packets_in.items())),

@@ -32,7 +32,15 @@ from routesim.wire.ospf import OspfPacket, decode_packet
 from routesim.wire.ospf.header import ALL_D_ROUTERS
 
 FAST = dict(hello_interval=1, dead_interval=4, retransmit_interval=2.0, transmit_delay=1)
-FAST_TIMERS = OspfTimers(spf_delay=0.2, min_ls_interval=1.0, min_ls_arrival=0.5)
+FAST_TIMERS = OspfTimers(
+    spf_delay=0.2,
+    min_ls_interval=1.0,
+    min_ls_arrival=0.5,
+    spf_short_delay=0.2,
+    spf_long_delay=1.0,
+    spf_time_to_learn=1.0,
+    spf_holddown=3.0,
+)
 
 
 def iface(name: str, address: str, **kw: Any) -> OspfInterface:
