@@ -34,6 +34,11 @@ class _Entry:
     since: float = 0.0
 
 
+def _prefix_order(p: IPv4Network) -> tuple[int, int]:
+    """``IPv4Network``'s own order (address, then mask) as a cheap sort key: its ``__lt__`` is slow."""
+    return (int(p.network_address), p.prefixlen)
+
+
 def _key(source: str, route: Route) -> tuple[int, int, str]:
     return (route.admin_distance, route.metric, source)
 
@@ -44,6 +49,9 @@ class Rib:
     def __init__(self) -> None:
         self._entries: dict[IPv4Network, _Entry] = {}
         self._installed: dict[IPv4Network, Route] = {}
+        #: prefixes whose selection changed since they were last installed (or whose install failed):
+        #: the FIB diff looks only at these, not at the whole table.
+        self._fib_pending: set[IPv4Network] = set()
 
     # --- updates ---------------------------------------------------------------------------
 
@@ -66,7 +74,7 @@ class Rib:
             if entry is not None and entry.candidates.pop(source, None) is not None:
                 touched.add(prefix)
         changes = []
-        for prefix in sorted(touched):
+        for prefix in sorted(touched, key=_prefix_order):
             entry = self._entries[prefix]
             old = entry.selected
             best = min(entry.candidates.items(), key=lambda kv: _key(*kv), default=None)
@@ -74,6 +82,7 @@ class Rib:
             if entry.selected != old:
                 entry.since = now
                 changes.append((prefix, old, entry.selected))
+                self._fib_pending.add(prefix)
             if not entry.candidates:
                 del self._entries[prefix]
         return changes
@@ -87,21 +96,45 @@ class Rib:
     # --- FIB -------------------------------------------------------------------------------
 
     def fib_diff(self) -> list[FibChange]:
-        """What the kernel must change so it holds exactly our non-connected selected routes."""
-        wanted = {
-            p: e.selected
-            for p, e in self._entries.items()
-            if e.selected is not None and e.selected.protocol is not RouteProtocol.CONNECTED
-        }
-        diff = [FibChange(p, r) for p, r in sorted(wanted.items()) if self._installed.get(p) != r]
-        diff += [FibChange(p, None) for p in sorted(self._installed) if p not in wanted]
-        return diff
+        """What the kernel must change so it holds exactly our non-connected selected routes:
+        installs and replacements in prefix order, then removals in prefix order.
+
+        Only prefixes whose selection changed since they were last marked installed are looked at
+        (a large table is not re-sorted for every burst of changes); a change stays pending until
+        :meth:`mark_installed`, so a failed write is offered again by the next diff.
+        """
+        installs: list[FibChange] = []
+        removals: list[FibChange] = []
+        done = []
+        for p in sorted(self._fib_pending, key=_prefix_order):
+            entry = self._entries.get(p)
+            route = entry.selected if entry is not None else None
+            if route is not None and route.protocol is RouteProtocol.CONNECTED:
+                route = None
+            have = self._installed.get(p)
+            if route is not None:
+                if have != route:
+                    installs.append(FibChange(p, route))
+                else:
+                    done.append(p)
+            elif have is not None:
+                removals.append(FibChange(p, None))
+            else:
+                done.append(p)
+        self._fib_pending.difference_update(done)
+        return installs + removals
 
     def mark_installed(self, change: FibChange) -> None:
         if change.route is None:
             self._installed.pop(change.prefix, None)
         else:
             self._installed[change.prefix] = change.route
+        entry = self._entries.get(change.prefix)
+        now = entry.selected if entry is not None else None
+        if now is not None and now.protocol is RouteProtocol.CONNECTED:
+            now = None
+        if now == change.route:
+            self._fib_pending.discard(change.prefix)
 
     @property
     def installed(self) -> dict[IPv4Network, Route]:
@@ -110,7 +143,12 @@ class Rib:
     # --- queries ---------------------------------------------------------------------------
 
     def selected(self) -> list[Route]:
-        return [e.selected for _, e in sorted(self._entries.items()) if e.selected is not None]
+        """Every selected route, in prefix order."""
+        return [
+            self._entries[p].selected  # type: ignore[misc]
+            for p in sorted(self._entries, key=_prefix_order)
+            if self._entries[p].selected is not None
+        ]
 
     def lookup(self, prefix: IPv4Network) -> Route | None:
         entry = self._entries.get(prefix)

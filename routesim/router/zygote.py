@@ -64,8 +64,16 @@ def _preload() -> None:
         "routesim.router.process",
         "routesim.router.netlink",
         "routesim.router.udp",
+        "routesim.router.raw",
+        "routesim.router.tcp",
+        "routesim.router.fibbatch",
         "routesim.proto.rip.config",
         "routesim.proto.rip.engine",
+        "routesim.proto.ospf.config",
+        "routesim.proto.ospf.engine",
+        "routesim.proto.bgp.config",
+        "routesim.proto.bgp.engine",
+        "routesim.proto.bgp.policy",
     ):
         try:
             __import__(mod)

@@ -110,3 +110,33 @@ def test_static_ecmp_and_preference():
     ]
     (route,) = static_routes(specs, conn)
     assert {nh.interface for nh in route.next_hops} == {"e0", "e1"}
+
+
+def test_fib_diff_offers_a_failed_install_again_and_only_what_changed():
+    rib = Rib()
+    rib.update("rip", 0.0, [r(f"10.{i}.0.0/16", RouteProtocol.RIP) for i in range(5)])
+    diff = rib.fib_diff()
+    assert [str(c.prefix) for c in diff] == [f"10.{i}.0.0/16" for i in range(5)]
+    for c in diff[1:]:  # the kernel refused the first one: not marked installed
+        rib.mark_installed(c)
+    (again,) = rib.fib_diff()
+    assert again.prefix == N("10.0.0.0/16")
+    rib.mark_installed(again)
+    rib.update("rip", 1.0, [r("10.3.0.0/16", RouteProtocol.RIP, metric=4)])
+    rib.update("rip", 1.0, withdrawals=[N("10.1.0.0/16")])
+    diff = rib.fib_diff()
+    assert [(str(c.prefix), c.route is None) for c in diff] == [("10.3.0.0/16", False), ("10.1.0.0/16", True)]
+
+
+def test_fib_diff_of_a_change_and_its_undo_before_the_write_is_empty():
+    rib = Rib()
+    rib.update("rip", 0.0, [r("10.9.0.0/16", RouteProtocol.RIP)])
+    for c in rib.fib_diff():
+        rib.mark_installed(c)
+    rib.update("static", 1.0, [r("10.9.0.0/16", RouteProtocol.STATIC)])
+    rib.update("static", 1.0, withdrawals=[N("10.9.0.0/16")])
+    assert rib.fib_diff() == []
+    # a route whose winner becomes connected is removed from the kernel
+    rib.update("connected", 2.0, [Route(N("10.9.0.0/16"), RouteProtocol.CONNECTED, 0, frozenset())])
+    (c,) = rib.fib_diff()
+    assert c.route is None
