@@ -6,7 +6,8 @@ during the call into one ``RoutesChanged`` and one batch of UPDATEs per peer (RF
 Update-Send process; grouped by attribute set and packed with ``pack_updates``).
 
 Route flow: ``TcpData`` -> ``Session`` (framing, FSM) -> :meth:`session_update` (RFC 7606 handling,
-AS4 merge, loop and RR checks, import policy: Adj-RIB-In) -> :meth:`_decide` per prefix (Phase 2,
+AS4 merge, loop and RR checks, import policy: Adj-RIB-In; an ordinary UPDATE, which ``wire.bgp.lean``
+decodes straight to prefix keys and values, takes :meth:`session_lean_update` to the same place) -> :meth:`_decide` per prefix (Phase 2,
 §9.1.2: usable routes only, ``decision.best_path``; Loc-RIB) -> :meth:`_finish` (RIB output and Phase
 3, §9.1.3: export rules and policy per peer; Adj-RIB-Out diff).
 """
@@ -42,7 +43,7 @@ from routesim.proto.bgp.config import BgpConfig, BgpNeighbor
 from routesim.proto.bgp.decision import BestPathReason, Candidate, best_path
 from routesim.proto.bgp.events import TcpData
 from routesim.proto.bgp.fsm import BgpEvent, BgpState
-from routesim.proto.bgp.path import Interner, PathAttrs
+from routesim.proto.bgp.path import Interner, PathAttrs, new_path_attrs
 from routesim.proto.bgp.policy import (
     DEFAULT_RULE,
     LOCAL_PREF_RELATIONSHIP,
@@ -64,6 +65,7 @@ from routesim.wire.bgp import (
     from_old_speaker,
     pack_updates,
 )
+from routesim.wire.bgp.lean import LeanUpdate
 from routesim.wire.bgp.notification import describe
 
 _BGP = (RouteProtocol.EBGP, RouteProtocol.IBGP)
@@ -377,29 +379,90 @@ class BgpEngine:
         peer.rib_out.routes.clear()
         self._export(peer, list(self.loc))
 
-    def session_update(self, session: Session, update: Update, now: float) -> tuple[int, bytes] | None:
-        """An UPDATE in Established (RFC 4271 §9, RFC 7606). Returns a Cease to send, if any."""
+    def _update_peer_of(self, session: Session) -> Peer:
         memo = self._update_peer  # UPDATEs come in runs from one session: skip hashing its address
         if memo is not None and memo[0] is session:
-            peer = memo[1]
-        else:
-            peer = self.peers[session.peer]
-            self._update_peer = (session, peer)
+            return memo[1]
+        peer = self.peers[session.peer]
+        self._update_peer = (session, peer)
+        return peer
+
+    def session_update(self, session: Session, update: Update, now: float) -> tuple[int, bytes] | None:
+        """An UPDATE in Established (RFC 4271 §9, RFC 7606). Returns a Cease to send, if any."""
+        peer = self._update_peer_of(session)
         peer.updates_in += 1
         self.counters["updates_received"] += 1
-        routes = peer.rib_in.routes
-        rejected = peer.rib_in.rejected
-        changed: list[int] = []
         if update.errors:
             self._update_errors(peer, update)
         if update.errors or not _MP_TYPES.isdisjoint(map(type, update.attributes)):
             withdrawn, announced = update.withdrawn_prefixes(), update.announced_prefixes()
         else:  # the common case, without the codec's per-message attribute index
             withdrawn, announced = update.withdrawn, update.nlri
+        received = None
+        if announced:
+            attrs = update.attributes
+            if not session.negotiated.four_octet_as:
+                attrs = from_old_speaker(attrs)  # RFC 6793 §4.2.3
+            try:
+                received = PathAttrs.from_wire(
+                    attrs, local_pref=self._import_local_pref(peer), external=peer.ebgp
+                )
+            except ValueError as exc:  # malformed ORIGINATOR_ID / CLUSTER_LIST: RFC 7606 §7.9-7.10
+                self.counters["treat_as_withdraw"] += 1
+                self._log(f"bgp {peer.name}: {exc}: treat-as-withdraw", "warning")
+        return self._apply_update(
+            peer,
+            session,
+            [(a << 6) | n for a, n in withdrawn],
+            [(a << 6) | n for a, n in announced],
+            received,
+        )
+
+    def session_lean_update(
+        self, session: Session, update: LeanUpdate, now: float
+    ) -> tuple[int, bytes] | None:
+        """``session_update`` for an ordinary UPDATE (``wire.bgp.lean``: no errors, no MP, no
+        attributes but ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, COMMUNITIES, 4-octet AS): the
+        same outcome, without the ``Update`` and ``Prefix`` objects."""
+        peer = self._update_peer_of(session)
+        peer.updates_in += 1
+        self.counters["updates_received"] += 1
+        received = None
+        nlri = update.nlri
+        if nlri:
+            # What PathAttrs.from_wire makes of these attributes: over eBGP the received
+            # LOCAL_PREF is ignored (RFC 4271 §5.1.5).
+            lp = update.local_pref
+            if lp is None or peer.ebgp:
+                lp = self._import_local_pref(peer)
+            received = new_path_attrs(
+                update.origin, update.as_path, update.next_hop, update.med, lp, update.communities, None, (), ()
+            )  # fmt: skip
+        return self._apply_update(peer, session, update.withdrawn, nlri, received)
+
+    def _import_local_pref(self, peer: Peer) -> int | None:
+        """§9.1.1 degree of preference: from eBGP the relationship's LOCAL_PREF or the default (a
+        received LOCAL_PREF is ignored, §5.1.5); over iBGP the received one (default if missing)."""
+        if peer.ebgp and peer.relationship is not None:
+            return RELATIONSHIP_LOCAL_PREF[peer.relationship]
+        return self.config.default_local_pref
+
+    def _apply_update(
+        self,
+        peer: Peer,
+        session: Session,
+        withdrawn: list[int],
+        announced: list[int],
+        received: PathAttrs | None,
+    ) -> tuple[int, bytes] | None:
+        """Withdraw, import (``received`` None: malformed, treat-as-withdraw), decide, check the
+        prefix limit. Prefixes are keys ``address << 6 | length``."""
+        routes = peer.rib_in.routes
+        changed: list[int] = []
         if withdrawn:
             self.counters["withdrawals_received"] += len(withdrawn)
-            for address, length in withdrawn:
-                key = (address << 6) | length
+            rejected = peer.rib_in.rejected
+            for key in withdrawn:
                 if routes.pop(key, None) is not None:
                     changed.append(key)
                 elif rejected:
@@ -407,8 +470,9 @@ class BgpEngine:
         if announced:
             self.counters["prefixes_received"] += len(announced)
             peer.rib_in.received_total += len(announced)
-            self._import(peer, session, update, announced, changed)
-        self._decide_many(changed, peer)
+            self._import(peer, session, received, announced, changed)
+        if changed:
+            self._decide_many(changed, peer)
         limit = peer.cfg.max_prefix
         if limit is not None and len(routes) > limit:
             # RFC 4271 §8.1.2 AutomaticStop with RFC 4486 Cease / Maximum Number of Prefixes Reached.
@@ -439,31 +503,23 @@ class BgpEngine:
             )
 
     def _import(
-        self, peer: Peer, session: Session, update: Update, announced: tuple[Prefix, ...], changed: list[int]
+        self,
+        peer: Peer,
+        session: Session,
+        received: PathAttrs | None,
+        announced: list[int],
+        changed: list[int],
     ) -> None:
-        """Adj-RIB-In for the announced prefixes: one attribute object for the whole UPDATE."""
+        """Adj-RIB-In for the announced prefix keys: one attribute object for the whole UPDATE."""
         routes = peer.rib_in.routes
         rejected = peer.rib_in.rejected
-        attrs = update.attributes
-        if not session.negotiated.four_octet_as:
-            attrs = from_old_speaker(attrs)  # RFC 6793 §4.2.3
-        # §9.1.1 degree of preference: from eBGP the relationship's LOCAL_PREF or the default (a
-        # received LOCAL_PREF is ignored, §5.1.5); over iBGP the received one (default if missing).
-        lp = self.config.default_local_pref
-        if peer.ebgp and peer.relationship is not None:
-            lp = RELATIONSHIP_LOCAL_PREF[peer.relationship]
-        try:
-            received = PathAttrs.from_wire(attrs, local_pref=lp, external=peer.ebgp)
-        except ValueError as exc:  # malformed ORIGINATOR_ID / CLUSTER_LIST: RFC 7606 §7.9-7.10
-            self.counters["treat_as_withdraw"] += 1
-            self._log(f"bgp {peer.name}: {exc}: treat-as-withdraw", "warning")
-            received = None
         accepted = None if received is None else self._import_check(session, received)
         policy = peer.cfg.import_policy
         if accepted is not None and policy is not None and not policy.prefix_independent:
-            for address, length in announced:
-                key = (address << 6) | length
-                out = self._apply_policy(policy, address, length, accepted, prepend_as=accepted.neighbor_as)
+            for key in announced:
+                out = self._apply_policy(
+                    policy, key >> 6, key & 63, accepted, prepend_as=accepted.neighbor_as
+                )
                 old = routes.pop(key, None)
                 if out is None:
                     self.counters["rejected_policy"] += 1
@@ -480,20 +536,17 @@ class BgpEngine:
             if accepted is None:
                 self.counters["rejected_policy"] += len(announced)
         if accepted is None:
-            for address, length in announced:
-                key = (address << 6) | length
+            for key in announced:
                 if routes.pop(key, None) is not None:
                     changed.append(key)
                 rejected.add(key)
             return
         if rejected:
-            for address, length in announced:
-                rejected.discard((address << 6) | length)
-        append = changed.append
-        for address, length in announced:
-            key = (address << 6) | length
+            for key in announced:
+                rejected.discard(key)
+        for key in announced:
             routes[key] = accepted
-            append(key)
+        changed += announced
 
     def _import_check(self, session: Session, received: PathAttrs) -> PathAttrs | None:
         """Loop checks (RFC 4271 §9.1.2, RFC 4456 §8) and NEXT_HOP not ours (§6.3); the interned

@@ -24,6 +24,8 @@ from routesim.wire.bgp import (
     Attribute,
     Communities,
     LocalPref,
+    MpReachNlri,
+    MpUnreachNlri,
     MultiExitDisc,
     NextHop,
     Origin,
@@ -84,6 +86,7 @@ class PathAttrs:
         origin, as_path, next_hop, med, lp = OriginType.IGP, _EMPTY_PATH, None, None, None
         communities: tuple[int, ...] = ()
         originator, clusters = None, ()
+        mp_next_hop = None
         extra: list[Attribute] = []
         for a in attributes:
             t = type(a)
@@ -103,8 +106,14 @@ class PathAttrs:
                 originator = rr_attrs.decode_originator_id(a.value)
             elif t is UnknownAttribute and a.type_code == rr_attrs.CLUSTER_LIST:
                 clusters = rr_attrs.decode_cluster_list(a.value)
-            elif t.__name__ not in ("MpReachNlri", "MpUnreachNlri"):
+            elif t is MpReachNlri:
+                # RFC 4760 §3: IPv4 unicast NLRI in MP_REACH_NLRI come with its own next hop.
+                if isinstance(a.next_hop, IPv4Address) and (a.afi, a.safi) == (1, 1):
+                    mp_next_hop = a.next_hop
+            elif t is not MpUnreachNlri:
                 extra.append(a)
+        if next_hop is None:
+            next_hop = mp_next_hop
         if external:
             lp, originator, clusters = None, None, ()
         if lp is None:
@@ -112,7 +121,7 @@ class PathAttrs:
         extra_t = attributes_for_propagation(extra) if extra else ()
         if cls is not PathAttrs:
             return cls(origin, as_path, next_hop, med, lp, communities, originator, clusters, extra_t)
-        return _new_path_attrs(origin, as_path, next_hop, med, lp, communities, originator, clusters, extra_t)
+        return new_path_attrs(origin, as_path, next_hop, med, lp, communities, originator, clusters, extra_t)
 
     def replace(self, **changes: object) -> PathAttrs:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -201,27 +210,28 @@ def _derived(
     """``(path_length, neighbor_as, hash)`` of a ``PathAttrs`` with these fields."""
     segs = as_path.segments
     if len(segs) == 1 and segs[0].type == _AS_SEQUENCE:  # the common path: one AS_SEQUENCE
-        asns = segs[0].asns
+        asns = path_key = segs[0].asns
         path_length, neighbor_as = len(asns), (asns[0] if asns else None)
     else:
         path_length, neighbor_as = as_path.path_length(), as_path.first_as
+        path_key = tuple([(s.type, s.asns) for s in segs])
     # Hash the parts that decide equality without the slow generic hashes: the AS_PATH's segments
-    # (equal paths have equal segments) and the next hop's integer (ipaddress hashes through a hex
-    # string).
+    # as plain tuples (equal paths have equal segments; a segment's own hash is Python code) and the
+    # next hop's integer (ipaddress hashes through a hex string).
     h = hash(
-        (origin, segs, getattr(next_hop, "_ip", next_hop), med, local_pref, communities,
+        (origin, path_key, getattr(next_hop, "_ip", next_hop), med, local_pref, communities,
          originator_id, cluster_list, extra)
     )  # fmt: skip
     return path_length, neighbor_as, h
 
 
-#: The slot setters of every field, in declaration order (``_new_path_attrs``).
+#: The slot setters of every field, in declaration order (``new_path_attrs``).
 _SETTERS = tuple(PathAttrs.__dict__[f.name].__set__ for f in dataclasses.fields(PathAttrs))
-assert len(_SETTERS) == 12, "update _new_path_attrs with the new field"
+assert len(_SETTERS) == 12, "update new_path_attrs with the new field"
 _new = object.__new__
 
 
-def _new_path_attrs(
+def new_path_attrs(
     origin: int,
     as_path: AsPath,
     next_hop: IPv4Address | None,

@@ -55,6 +55,7 @@ from routesim.wire.bgp import (
     unsupported_capability_error,
 )
 from routesim.wire.bgp.keepalive import KEEPALIVE_BYTES
+from routesim.wire.bgp.lean import decode_lean
 from routesim.wire.bgp.negotiated import IPV4_UNICAST
 from routesim.wire.bgp.notification import describe
 
@@ -418,6 +419,13 @@ class Session:
             if self.state is not BgpState.ESTABLISHED:
                 self.event(BgpEvent.UPDATE_MSG, now)
                 return
+            if _UPDATE_CELL_IS_PROCESS:
+                lean = decode_lean(msg, self.negotiated)
+                if lean is not None:  # nothing to report: the table's cell without Update objects
+                    stop = self.owner.session_lean_update(self, lean, now)
+                    if stop is not None:
+                        self.event(BgpEvent.AUTOMATIC_STOP, now, cease=stop, reason="max-prefix")
+                    return
             try:
                 update = Update.decode(msg, self.negotiated)
             except BgpError as exc:

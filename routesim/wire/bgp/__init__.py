@@ -10,9 +10,10 @@ Map (one concept per file):
 | ``open.py`` | ``Open`` (§4.2) and its checks (§6.2), ``AS_TRANS`` |
 | ``capabilities.py`` | RFC 5492 capabilities: Multiprotocol, Route Refresh (2 and Cisco 128), 4-octet AS, Extended Message, ``UnknownCapability`` |
 | ``update.py`` | ``Update`` (§4.3), UPDATE error handling (§6.3 + RFC 7606), ``pack_updates`` |
+| ``lean.py`` | ``decode_lean``: an ordinary UPDATE straight to values (prefix keys, plain attributes), None whenever ``Update.decode`` has anything to say (a full table's hot path) |
 | ``attributes.py`` | path attribute classes and the ``ATTRIBUTES`` table (code -> flags, decoder, encoder, RFC 7606 handling) |
 | ``as4.py`` | AS_PATH/AS4_PATH and AGGREGATOR/AS4_AGGREGATOR toward and from 2-octet speakers (RFC 6793 §4.2) |
-| ``nlri.py`` | ``Prefix`` and the fast prefix codec (§4.3) |
+| ``nlri.py`` | ``Prefix`` and the fast prefix codec (§4.3), prefixes as int keys |
 | ``notification.py`` | ``Notification`` (§4.5) and every code/subcode enum (RFC 4271, 4486, 5492, 6608, 7313) |
 | ``keepalive.py``, ``route_refresh.py`` | ``Keepalive`` (§4.4), ``RouteRefresh`` (RFC 2918, RFC 7313 subtypes) |
 | ``errors.py`` | ``BgpError(DecodeError)`` (code, subcode, data, handling) and ``ErrorHandling`` (RFC 7606 §2) |

@@ -5,7 +5,8 @@ bits of the last octet are irrelevant (§4.3) and are cleared on decode. A lengt
 running past its field is a syntax error of the field (§6.3: Invalid Network Field, 3/10).
 
 Speed: a ``Prefix`` is a ``NamedTuple`` of two ints (address as an int, length), built in one tight
-loop; ``ipaddress`` objects are only made on request (``Prefix.network``).
+loop; ``ipaddress`` objects are only made on request (``Prefix.network``). ``decode_prefix_keys``
+skips even the tuple: each prefix is one int, ``address << 6 | length`` (the engine's table key).
 """
 
 from __future__ import annotations
@@ -70,6 +71,31 @@ def decode_prefixes(data: bytes, start: int = 0, end: int | None = None) -> list
             i = j
     except IndexError:
         raise InvalidPrefix(i, f"prefix length {data[i]}") from None
+    return out
+
+
+#: Per length: the shift and mask that turn the prefix's octets into ``address << 6`` directly.
+_KEY_SHIFTS = tuple(s + 6 for s in _SHIFTS)
+_KEY_MASKS = tuple(m << 6 for m in _MASKS)
+
+
+def decode_prefix_keys(data: bytes, start: int, end: int) -> list[int] | None:
+    """``decode_prefixes`` as keys (``address << 6 | length``); None instead of ``InvalidPrefix``
+    (the caller decodes again with ``decode_prefixes`` for the error)."""
+    out: list[int] = []
+    append = out.append
+    from_bytes = int.from_bytes
+    shifts, masks, octets = _KEY_SHIFTS, _KEY_MASKS, _OCTETS
+    i = start
+    while i < end:
+        length = data[i]
+        if length > 32:
+            return None
+        j = i + 1 + octets[length]
+        if j > end:
+            return None
+        append(((from_bytes(data[i + 1 : j], "big") << shifts[length]) & masks[length]) | length)
+        i = j
     return out
 
 
