@@ -423,22 +423,46 @@ class BgpEngine:
     ) -> tuple[int, bytes] | None:
         """``session_update`` for an ordinary UPDATE (``wire.bgp.lean``: no errors, no MP, no
         attributes but ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, COMMUNITIES, 4-octet AS): the
-        same outcome, without the ``Update`` and ``Prefix`` objects."""
-        peer = self._update_peer_of(session)
+        same outcome, without the ``Update`` and ``Prefix`` objects. An announcement alone from a
+        peer without import policy (a full table's UPDATEs) is done here in one go."""
+        memo = self._update_peer
+        if memo is not None and memo[0] is session:
+            peer = memo[1]
+        else:
+            peer = self._update_peer_of(session)
         peer.updates_in += 1
-        self.counters["updates_received"] += 1
-        received = None
-        nlri = update.nlri
-        if nlri:
-            # What PathAttrs.from_wire makes of these attributes: over eBGP the received
-            # LOCAL_PREF is ignored (RFC 4271 §5.1.5).
-            lp = update.local_pref
-            if lp is None or peer.ebgp:
-                lp = self._import_local_pref(peer)
-            received = new_path_attrs(
-                update.origin, update.as_path, update.next_hop, update.med, lp, update.communities, None, (), ()
-            )  # fmt: skip
-        return self._apply_update(peer, session, update.withdrawn, nlri, received)
+        counters = self.counters
+        counters["updates_received"] += 1
+        withdrawn, nlri, origin, as_path, next_hop, med, lp, communities = update
+        if not nlri:
+            return self._apply_update(peer, session, withdrawn, nlri, None)
+        # What PathAttrs.from_wire makes of these attributes: over eBGP the received LOCAL_PREF is
+        # ignored (RFC 4271 §5.1.5).
+        if lp is None or peer.ebgp:
+            lp = self._import_local_pref(peer)
+        received = new_path_attrs(origin, as_path, next_hop, med, lp, communities, None, (), ())
+        if withdrawn or peer.cfg.import_policy is not None:
+            return self._apply_update(peer, session, withdrawn, nlri, received)
+        # _apply_update's announcement without a policy, inlined.
+        counters["prefixes_received"] += len(nlri)
+        rib_in = peer.rib_in
+        rib_in.received_total += len(nlri)
+        accepted = self._import_check(session, received)
+        if accepted is None:
+            changed: list[int] = []
+            self._import_accepted(peer, None, nlri, changed)
+            if changed:
+                self._decide_many(changed, peer)
+        else:
+            if rib_in.rejected:
+                discard = rib_in.rejected.discard
+                for key in nlri:
+                    discard(key)
+            routes = rib_in.routes
+            for key in nlri:
+                routes[key] = accepted
+            self._decide_many(nlri, peer, accepted)
+        return self._max_prefix(peer) if peer.cfg.max_prefix is not None else None
 
     def _import_local_pref(self, peer: Peer) -> int | None:
         """§9.1.1 degree of preference: from eBGP the relationship's LOCAL_PREF or the default (a
@@ -473,7 +497,11 @@ class BgpEngine:
             self._import(peer, session, received, announced, changed)
         if changed:
             self._decide_many(changed, peer)
+        return self._max_prefix(peer)
+
+    def _max_prefix(self, peer: Peer) -> tuple[int, bytes] | None:
         limit = peer.cfg.max_prefix
+        routes = peer.rib_in.routes
         if limit is not None and len(routes) > limit:
             # RFC 4271 §8.1.2 AutomaticStop with RFC 4486 Cease / Maximum Number of Prefixes Reached.
             self.counters["max_prefix"] += 1
@@ -511,9 +539,16 @@ class BgpEngine:
         changed: list[int],
     ) -> None:
         """Adj-RIB-In for the announced prefix keys: one attribute object for the whole UPDATE."""
+        accepted = None if received is None else self._import_check(session, received)
+        self._import_accepted(peer, accepted, announced, changed)
+
+    def _import_accepted(
+        self, peer: Peer, accepted: PathAttrs | None, announced: list[int], changed: list[int]
+    ) -> None:
+        """``_import`` after the checks: ``accepted`` None when loop, next hop or a malformed
+        attribute rejected the UPDATE."""
         routes = peer.rib_in.routes
         rejected = peer.rib_in.rejected
-        accepted = None if received is None else self._import_check(session, received)
         policy = peer.cfg.import_policy
         if accepted is not None and policy is not None and not policy.prefix_independent:
             for key in announced:
@@ -630,17 +665,25 @@ class BgpEngine:
             )
         return out
 
-    def _decide_many(self, keys: list[int], touched: _Source) -> None:
+    def _decide_many(self, keys: list[int], touched: _Source, same: PathAttrs | None = None) -> None:
         """``_decide`` for many keys of one source, fast when no other source has the prefix (the
-        common case of a full table from one peer): usability is computed once per attribute set."""
+        common case of a full table from one peer): usability is computed once per attribute set.
+        ``same``: every key's route in ``touched`` is this attribute object (one UPDATE's)."""
         others = [s.rib_in.routes for s in self._sources if s is not touched and s.rib_in.routes]
         if len(others) > 2:
             for key in keys:
                 self._decide(key)
             return
-        routes = touched.rib_in.routes
         loc = self.loc
         changed = self._changed
+        if same is not None and not others and self._usable(same):
+            for key in keys:  # the one candidate wins
+                old = loc.get(key)
+                loc[key] = touched
+                if key not in changed:
+                    changed[key] = old
+            return
+        routes = touched.rib_in.routes
         usable: dict[int, bool] = {}
         last_nh = self._last_nh  # usually one next hop for a whole table: skip ipaddress hashing
         last_a, last_ok = None, None  # the prefixes of one UPDATE share one attribute object
@@ -673,6 +716,18 @@ class BgpEngine:
                 loc[key] = touched
             if key not in changed:
                 changed[key] = old
+
+    def _usable(self, attrs: PathAttrs) -> bool:
+        """§9.1.2.1: the next hop resolves (or there is none: our own route)."""
+        nh = attrs.next_hop
+        if nh is None:
+            return True
+        last = self._last_nh  # usually one next hop for a whole table: skip ipaddress hashing
+        if last is not None and nh is last[0]:
+            return last[1]
+        ok = self._resolve(nh) is not None
+        self._last_nh = (nh, ok)
+        return ok
 
     def _decide(self, key: int) -> None:
         """Re-run the decision for one prefix; note it in ``_changed`` if the best route changed."""

@@ -401,15 +401,30 @@ class Session:
 
     def receive(self, data: bytes, now: float) -> None:
         """Bytes from the connection: frame, decode with the session's ``Negotiated``, feed the FSM."""
+        lean_updates = 0
         try:
             for msg in self.framer.feed(data):
                 if self.conn is None:
                     return  # an earlier message of this chunk closed the session
+                if msg[18] == 2 and self.state is BgpState.ESTABLISHED and _UPDATE_CELL_IS_PROCESS:
+                    # The table's cell (process the UPDATE, stay Established) for an UPDATE that
+                    # ``decode_lean`` finds ordinary; anything else takes ``_message``.
+                    lean = decode_lean(msg, self.negotiated)
+                    if lean is not None:
+                        lean_updates += 1
+                        self.last_rx = now
+                        stop = self.owner.session_lean_update(self, lean, now)
+                        if stop is not None:
+                            self.event(BgpEvent.AUTOMATIC_STOP, now, cease=stop, reason="max-prefix")
+                        continue
                 self._message(msg, now)
         except BgpError as exc:
             if self.conn is not None:
                 self.owner.counters["bad_messages"] += 1
                 self.event(BgpEvent.BGP_HEADER_ERR, now, error=exc, reason=exc.reason)
+        finally:
+            if lean_updates:
+                self.messages_in["update"] += lean_updates
 
     def _message(self, msg: bytes, now: float) -> None:
         mtype = msg[18]
@@ -419,13 +434,6 @@ class Session:
             if self.state is not BgpState.ESTABLISHED:
                 self.event(BgpEvent.UPDATE_MSG, now)
                 return
-            if _UPDATE_CELL_IS_PROCESS:
-                lean = decode_lean(msg, self.negotiated)
-                if lean is not None:  # nothing to report: the table's cell without Update objects
-                    stop = self.owner.session_lean_update(self, lean, now)
-                    if stop is not None:
-                        self.event(BgpEvent.AUTOMATIC_STOP, now, cease=stop, reason="max-prefix")
-                    return
             try:
                 update = Update.decode(msg, self.negotiated)
             except BgpError as exc:
