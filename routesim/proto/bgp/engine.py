@@ -180,6 +180,7 @@ class BgpEngine:
         #: Loc-RIB: prefix key -> the source of the best route (its attributes are in its Adj-RIB-In).
         self.loc: dict[int, _Source] = {}
         self._intern = Interner()
+        self._intern_table = self._intern.table
         self._igp_routes: dict[IPv4Network, Route] = {}
         self._igp: dict[int, dict[int, Route]] = {}
         self._igp_lengths: list[int] = []
@@ -440,14 +441,31 @@ class BgpEngine:
         # ignored (RFC 4271 §5.1.5).
         if lp is None or peer.ebgp:
             lp = self._import_local_pref(peer)
-        received = new_path_attrs(origin, as_path, next_hop, med, lp, communities, None, (), ())
         if withdrawn or peer.cfg.import_policy is not None:
+            received = new_path_attrs(origin, as_path, next_hop, med, lp, communities, None, (), ())
             return self._apply_update(peer, session, withdrawn, nlri, received)
-        # _apply_update's announcement without a policy, inlined.
+        # _apply_update's announcement without a policy, and _import_check, inlined (no
+        # ORIGINATOR_ID or CLUSTER_LIST in a lean UPDATE: only the AS loop and next hop checks).
         counters["prefixes_received"] += len(nlri)
         rib_in = peer.rib_in
         rib_in.received_total += len(nlri)
-        accepted = self._import_check(session, received)
+        asn = self.config.asn
+        segs = as_path.segments  # type: ignore[union-attr]
+        accepted = None
+        if asn in segs[0].asns if len(segs) == 1 else any(asn in seg.asns for seg in segs):
+            counters["rejected_loop"] += 1  # RFC 4271 §9.1.2
+        else:
+            local = session.local_address
+            memo = self._nh_not_local
+            if memo is not None and memo[0] is next_hop and memo[1] is local:
+                accepted = new_path_attrs(origin, as_path, next_hop, med, lp, communities, None, (), ())
+            elif next_hop == local:  # §6.3: NEXT_HOP is our own address
+                counters["rejected_next_hop"] += 1
+            else:
+                self._nh_not_local = (next_hop, local)
+                accepted = new_path_attrs(origin, as_path, next_hop, med, lp, communities, None, (), ())
+            if accepted is not None:
+                accepted = self._intern_table.setdefault(accepted, accepted)
         if accepted is None:
             changed: list[int] = []
             self._import_accepted(peer, None, nlri, changed)
@@ -997,7 +1015,7 @@ class BgpEngine:
             else:
                 out = export_attrs(peer, key, src, src.rib_in.routes[key])
             if out is None:
-                if rib_out.pop(key, None) is not None:
+                if rib_out and rib_out.pop(key, None) is not None:
                     withdraw.append(Prefix(key >> 6, key & 63))
             elif rib_out.get(key) is not out:
                 rib_out[key] = out

@@ -255,11 +255,21 @@ def new_path_attrs(
     s_orig(a, originator_id)
     s_clusters(a, cluster_list)
     s_extra(a, extra)
-    path_length, neighbor_as, h = _derived(
-        origin, as_path, next_hop, med, local_pref, communities, originator_id, cluster_list, extra
-    )
-    s_len(a, path_length)
-    s_nas(a, neighbor_as)
+    segs = as_path.segments
+    if len(segs) == 1 and segs[0].type == _AS_SEQUENCE:  # _derived's common case, inlined
+        asns = segs[0].asns
+        s_len(a, len(asns))
+        s_nas(a, asns[0] if asns else None)
+        h = hash(
+            (origin, asns, getattr(next_hop, "_ip", next_hop), med, local_pref, communities,
+             originator_id, cluster_list, extra)
+        )  # fmt: skip
+    else:
+        path_length, neighbor_as, h = _derived(
+            origin, as_path, next_hop, med, local_pref, communities, originator_id, cluster_list, extra
+        )
+        s_len(a, path_length)
+        s_nas(a, neighbor_as)
     s_hash(a, h)
     return a
 
@@ -267,13 +277,14 @@ def new_path_attrs(
 class Interner:
     """Keeps one ``PathAttrs`` per distinct value (BIRD's ``ea_lookup`` / attribute cache)."""
 
-    __slots__ = ("_table",)
+    __slots__ = ("table",)
 
     def __init__(self) -> None:
-        self._table: dict[PathAttrs, PathAttrs] = {}
+        #: value -> the one shared object (``table.setdefault(a, a)`` is a call)
+        self.table: dict[PathAttrs, PathAttrs] = {}
 
     def __call__(self, attrs: PathAttrs) -> PathAttrs:
-        return self._table.setdefault(attrs, attrs)
+        return self.table.setdefault(attrs, attrs)
 
     def __len__(self) -> int:
-        return len(self._table)
+        return len(self.table)

@@ -35,7 +35,7 @@ from routesim.wire.bgp.attributes import (
 )
 from routesim.wire.bgp.framing import MARKER
 from routesim.wire.bgp.negotiated import Negotiated
-from routesim.wire.bgp.nlri import decode_prefix_keys
+from routesim.wire.bgp.nlri import _KEY_MASKS, _KEY_SHIFTS, _OCTETS, decode_prefix_keys
 
 
 class LeanUpdate(NamedTuple):
@@ -53,6 +53,8 @@ class LeanUpdate(NamedTuple):
 
 
 _new = object.__new__
+_from_bytes = int.from_bytes
+_AS_SEQUENCE = _SEGMENT_TYPES[2]
 _new_tuple = tuple.__new__
 _set_path_segments = object.__setattr__
 _SEG_TYPE = AsPathSegment.__dict__["type"].__set__  # slot setters: no frozen __setattr__
@@ -108,10 +110,26 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
     aend = astart + ((data[wend] << 8) | data[wend + 1])
     if aend > n:
         return None
-    withdrawn = decode_prefix_keys(data, 21, wend) if wend > 21 else []
-    nlri = decode_prefix_keys(data, aend, n) if aend < n else []
-    if withdrawn is None or nlri is None:
-        return None
+    if wend > 21:
+        withdrawn = decode_prefix_keys(data, 21, wend)
+        if withdrawn is None:
+            return None
+    else:
+        withdrawn = []
+    # decode_prefix_keys for the NLRI, inlined (most UPDATEs of a table carry a few prefixes)
+    nlri = []
+    i = aend
+    while i < n:
+        length = data[i]
+        if length > 32:
+            return None
+        j = i + 1 + _OCTETS[length]
+        if j > n:
+            return None
+        nlri.append(
+            ((_from_bytes(data[i + 1 : j], "big") << _KEY_SHIFTS[length]) & _KEY_MASKS[length]) | length
+        )
+        i = j
     if astart == aend:
         if nlri:
             return None  # NLRI without ORIGIN, AS_PATH, NEXT_HOP: Update.decode's treat-as-withdraw
@@ -146,13 +164,21 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
         if code == 2:
             if flags & 0xE0 != 0x40:
                 return None
-            as_path = _as_path(data, vstart, vend)
-            if as_path is None:
-                return None
+            count = data[vstart + 1] if size >= 2 else 0
+            if size == 2 + 4 * count and data[vstart] == 2 and count:  # one AS_SEQUENCE
+                seg = _new(AsPathSegment)
+                _SEG_TYPE(seg, _AS_SEQUENCE)
+                _SEG_ASNS(seg, _UNPACK_AS4[count](data, vstart + 2))
+                as_path = _new(AsPath)
+                _set_path_segments(as_path, "segments", (seg,))
+            else:
+                as_path = _as_path(data, vstart, vend)
+                if as_path is None:
+                    return None
         elif code == 3:
             if flags & 0xE0 != 0x40 or size != 4 or data[vstart] in _BAD_NEXT_HOP_FIRST_OCTET:
                 return None
-            value = int.from_bytes(data[vstart:vend], "big")
+            value = _from_bytes(data[vstart:vend], "big")
             next_hop = _NEXT_HOPS.get(value)
             if next_hop is None:
                 if len(_NEXT_HOPS) >= 4096:
@@ -169,11 +195,11 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
         elif code == 4:
             if flags & 0xE0 != 0x80 or size != 4:
                 return None
-            med = int.from_bytes(data[vstart:vend], "big")
+            med = _from_bytes(data[vstart:vend], "big")
         elif code == 5:
             if flags & 0xE0 != 0x40 or size != 4:
                 return None
-            local_pref = int.from_bytes(data[vstart:vend], "big")
+            local_pref = _from_bytes(data[vstart:vend], "big")
         else:
             return None
         pos = vend
