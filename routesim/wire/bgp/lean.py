@@ -97,7 +97,8 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
     n = len(data)
     if not (
         negotiated.four_octet_as
-        and 23 <= n <= negotiated.max_message_length
+        and n >= 23
+        and (n <= 4096 or negotiated.extended_message)  # the limit of negotiated.max_message_length
         and data[18] == 2
         and ((data[16] << 8) | data[17]) == n
         and data[:16] == MARKER
@@ -136,10 +137,96 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
         return _new_tuple(LeanUpdate, (withdrawn, nlri, None, None, None, None, None, ()))
     if not nlri:
         return None
+    attrs = _attributes_in_order(data, astart, aend, negotiated.internal)
+    if attrs is None:
+        attrs = _attributes_any(data, astart, aend, _REQUIRED_IBGP if negotiated.internal else _REQUIRED_EBGP)
+        if attrs is None:
+            return None
+    return _new_tuple(LeanUpdate, (withdrawn, nlri, *attrs))
+
+
+def _next_hop(value: int) -> IPv4Address:
+    next_hop = _NEXT_HOPS.get(value)
+    if next_hop is None:
+        if len(_NEXT_HOPS) >= 4096:
+            _NEXT_HOPS.clear()
+        next_hop = _NEXT_HOPS[value] = IPv4Address(value)
+    return next_hop
+
+
+_Attrs = tuple[int | None, AsPath | None, IPv4Address | None, int | None, int | None, tuple[int, ...]]
+
+
+def _attributes_in_order(data: bytes, pos: int, end: int, internal: bool) -> _Attrs | None:
+    """The attributes as nearly every speaker sends them: ORIGIN, AS_PATH, NEXT_HOP, then maybe MED,
+    LOCAL_PREF, COMMUNITIES, in that order, with plain flags (no Extended Length, no Partial, low bits
+    clear). None if the field is anything else (``_attributes_any`` then decides)."""
+    # ORIGIN: 40 01 01 v
+    if pos + 4 > end or not data.startswith(b"\x40\x01\x01", pos) or data[pos + 3] > 2:
+        return None
+    origin = _ORIGIN_TYPES[data[pos + 3]]
+    pos += 4
+    # AS_PATH: 40 02 len segments (one AS_SEQUENCE inline)
+    if pos + 3 > end or data[pos] != 0x40 or data[pos + 1] != 2:
+        return None
+    vstart = pos + 3
+    pos = vstart + data[pos + 2]
+    if pos > end or pos - vstart < 2:
+        return None
+    count = data[vstart + 1]
+    if pos - vstart == 2 + 4 * count and data[vstart] == 2 and count:
+        seg = _new(AsPathSegment)
+        _SEG_TYPE(seg, _AS_SEQUENCE)
+        _SEG_ASNS(seg, _UNPACK_AS4[count](data, vstart + 2))
+        as_path = _new(AsPath)
+        _set_path_segments(as_path, "segments", (seg,))
+    else:
+        as_path = _as_path(data, vstart, pos)
+        if as_path is None:
+            return None
+    # NEXT_HOP: 40 03 04 a.b.c.d, a unicast host address
+    if (
+        pos + 7 > end
+        or not data.startswith(b"\x40\x03\x04", pos)
+        or data[pos + 3] in _BAD_NEXT_HOP_FIRST_OCTET
+    ):
+        return None
+    next_hop = _next_hop(_from_bytes(data[pos + 3 : pos + 7], "big"))
+    pos += 7
+    med = local_pref = None
+    communities: tuple[int, ...] = ()
+    if pos < end:
+        if data.startswith(b"\x80\x04\x04", pos):  # MULTI_EXIT_DISC
+            if pos + 7 > end:
+                return None
+            med = _from_bytes(data[pos + 3 : pos + 7], "big")
+            pos += 7
+        if pos < end and data.startswith(b"\x40\x05\x04", pos):  # LOCAL_PREF
+            if pos + 7 > end:
+                return None
+            local_pref = _from_bytes(data[pos + 3 : pos + 7], "big")
+            pos += 7
+        if pos < end and data.startswith(b"\xc0\x08", pos):  # COMMUNITIES
+            if pos + 3 > end:
+                return None
+            size = data[pos + 2]
+            vstart = pos + 3
+            pos = vstart + size
+            if pos > end or not size or size & 3:
+                return None
+            communities = _UNPACK_AS4[size >> 2](data, vstart)
+        if pos != end:
+            return None
+    if internal and local_pref is None:
+        return None
+    return origin, as_path, next_hop, med, local_pref, communities
+
+
+def _attributes_any(data: bytes, pos: int, aend: int, required: int) -> _Attrs | None:
+    """Any order and flags that ``decode_attributes`` accepts without an error."""
     origin = as_path = next_hop = med = local_pref = None
     communities: tuple[int, ...] = ()
     seen = 0
-    pos = astart
     while pos < aend:
         if aend - pos < 3:
             return None
@@ -178,12 +265,7 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
         elif code == 3:
             if flags & 0xE0 != 0x40 or size != 4 or data[vstart] in _BAD_NEXT_HOP_FIRST_OCTET:
                 return None
-            value = _from_bytes(data[vstart:vend], "big")
-            next_hop = _NEXT_HOPS.get(value)
-            if next_hop is None:
-                if len(_NEXT_HOPS) >= 4096:
-                    _NEXT_HOPS.clear()
-                next_hop = _NEXT_HOPS[value] = IPv4Address(value)
+            next_hop = _next_hop(_from_bytes(data[vstart:vend], "big"))
         elif code == 1:
             if flags & 0xE0 != 0x40 or size != 1 or data[vstart] > 2:
                 return None
@@ -203,7 +285,6 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
         else:
             return None
         pos = vend
-    required = _REQUIRED_IBGP if negotiated.internal else _REQUIRED_EBGP
     if seen & required != required:
         return None
-    return _new_tuple(LeanUpdate, (withdrawn, nlri, origin, as_path, next_hop, med, local_pref, communities))
+    return origin, as_path, next_hop, med, local_pref, communities
