@@ -18,6 +18,7 @@ route with several next hops (ECMP). TOS metrics other than 0 are ignored.
 from __future__ import annotations
 
 import heapq
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -35,7 +36,8 @@ from routesim.wire.ospf import (
     RouterLsaFlags,
     SummaryLsa,
 )
-from routesim.wire.ospf.lsa import LS_INFINITY, UNSPECIFIED_ADDRESS
+from routesim.wire.ospf._util import address
+from routesim.wire.ospf.lsa import LS_INFINITY, LSA_HEADER_LEN, UNSPECIFIED_ADDRESS
 
 BACKBONE = IPv4Address(0)
 Vertex = tuple[str, IPv4Address]
@@ -83,133 +85,269 @@ class LocalView:
         return None
 
 
-def _network_index(lsas: Mapping[LsaKey, Lsa]) -> dict[IPv4Address, NetworkLsa]:
-    out: dict[IPv4Address, NetworkLsa] = {}
-    for key, lsa in lsas.items():
-        if key[0] == LsType.NETWORK and isinstance(lsa, NetworkLsa):
-            current = out.get(key[1])
-            if current is None or lsa.header.ls_sequence_number > current.header.ls_sequence_number:
-                out[key[1]] = lsa
-    return out
+_LINK = struct.Struct("!IIBBH")  # Link ID, Link Data, Type, # TOS, metric (§A.4.2)
+_P2P, _TRANSIT, _STUB = (
+    int(RouterLinkType.POINT_TO_POINT),
+    int(RouterLinkType.TRANSIT),
+    int(RouterLinkType.STUB),
+)
+
+
+class _RouterView:
+    """What SPF reads of one router-LSA, as integers, built once per LSA instance (see :func:`_view`)."""
+
+    __slots__ = ("flags", "p2p", "p2p_back", "stubs", "transit", "transit_back")
+
+    def __init__(self, lsa: RouterLsa) -> None:
+        """Read from the LSA's bytes (§A.4.2), which :func:`~routesim.wire.ospf.decode_lsa` has
+        checked already: no ``RouterLink`` objects are built for the calculation."""
+        raw = lsa.raw
+        self.flags = RouterLsaFlags(raw[LSA_HEADER_LEN])
+        #: (neighbor Router ID, our interface address, metric) per point-to-point link
+        self.p2p: list[tuple[int, int, int]] = []
+        #: (DR address, our interface address, metric) per transit link
+        self.transit: list[tuple[int, int, int]] = []
+        #: (network, mask, metric) per stub link
+        self.stubs: list[tuple[int, int, int]] = []
+        #: neighbor Router ID -> the link data (our address) of the first point-to-point link to it
+        self.p2p_back: dict[int, int] = {}
+        #: DR address -> the link data of the first transit link to that network
+        self.transit_back: dict[int, int] = {}
+        count = int.from_bytes(raw[LSA_HEADER_LEN + 2 : LSA_HEADER_LEN + 4], "big")
+        pos = LSA_HEADER_LEN + 4
+        for _ in range(count):
+            lid, ldata, kind, tos_count, metric = _LINK.unpack_from(raw, pos)
+            pos += 12 + 4 * tos_count
+            if kind == _P2P:
+                self.p2p.append((lid, ldata, metric))
+                self.p2p_back.setdefault(lid, ldata)
+            elif kind == _TRANSIT:
+                self.transit.append((lid, ldata, metric))
+                self.transit_back.setdefault(lid, ldata)
+            elif kind == _STUB:
+                self.stubs.append((lid & ldata, ldata, metric))
+
+
+class _NetworkView:
+    __slots__ = ("attached", "mask")
+
+    def __init__(self, lsa: NetworkLsa) -> None:
+        self.mask = int(lsa.network_mask)
+        self.attached = tuple(int(r) for r in lsa.attached_routers)
+
+
+def _view(lsa: Lsa) -> _RouterView | _NetworkView:
+    """The integer view of a router- or network-LSA, kept on the (immutable) LSA itself: an LSA
+    stays in the database across many SPF runs, and building ``IPv4Address`` hashes and ints of its
+    links again for every run dominated the calculation."""
+    view = lsa.__dict__.get("_spf_view")
+    if view is None:
+        view = _RouterView(lsa) if isinstance(lsa, RouterLsa) else _NetworkView(lsa)  # type: ignore[arg-type]
+        lsa.__dict__["_spf_view"] = view
+    return view
+
+
+class _Prefix(IPv4Network):
+    """An ``IPv4Network`` that computes its hash and text once.
+
+    Equal to, and hashing like, the plain ``IPv4Network`` of the same prefix (so either finds the
+    other in a dict): only faster, since a routing table's prefixes are hashed in every dict they
+    pass through (SPF, the RIB, the FIB diff) and printed in every log line, and ``ipaddress``
+    recomputes both each time.
+    """
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            h = self.__dict__["_hash"] = IPv4Network.__hash__(self)
+            return h
+
+    def __str__(self) -> str:
+        try:
+            return self.__dict__["_str"]
+        except KeyError:
+            text = self.__dict__["_str"] = IPv4Network.__str__(self)
+            return text
+
+    def __repr__(self) -> str:
+        return f"IPv4Network('{self}')"
+
+
+_PREFIXES: dict[tuple[int, int], IPv4Network] = {}
+_NEXT_HOPS: dict[tuple[int | None, str | None], NextHop] = {}
+
+
+def _prefix(network: int, mask: int) -> IPv4Network:
+    """One shared ``IPv4Network`` per prefix (bounded cache): cheap to build, and equal routes of
+    consecutive runs compare by identity."""
+    p = _PREFIXES.get((network, mask))
+    if p is None:
+        if len(_PREFIXES) >= 1 << 16:
+            _PREFIXES.clear()
+        p = _PREFIXES[(network, mask)] = _Prefix((network, str(IPv4Address(mask))))
+    return p
+
+
+def _next_hop(gateway: int | None, iface: str | None) -> NextHop:
+    """One shared :class:`NextHop` per (gateway, interface), for the same reason as :func:`_prefix`."""
+    h = _NEXT_HOPS.get((gateway, iface))
+    if h is None:
+        if len(_NEXT_HOPS) >= 1 << 16:
+            _NEXT_HOPS.clear()
+        h = _NEXT_HOPS[(gateway, iface)] = NextHop(
+            IPv4Address(gateway) if gateway is not None else None, iface
+        )
+    return h
 
 
 def intra_area(
     area: IPv4Address, lsas: Mapping[LsaKey, Lsa], me: LocalView
 ) -> tuple[dict[IPv4Network, SpfRoute], dict[IPv4Address, RouterRoute]]:
-    """§16.1 for one area: routes to its networks and to every router reachable in it."""
-    networks = _network_index(lsas)
+    """§16.1 for one area: routes to its networks and to every router reachable in it.
 
-    def router_lsa(rid: IPv4Address) -> RouterLsa | None:
-        lsa = lsas.get((LsType.ROUTER, rid, rid))
-        return lsa if isinstance(lsa, RouterLsa) else None
+    Vertices are integers: a router is ``2 * Router ID + 1``, a transit network ``2 * DR address``;
+    a vertex's next hops are a set of indexes into ``nh_list`` until the end.
+    """
+    routers: dict[int, _RouterView] = {}
+    networks: dict[int, _NetworkView] = {}
+    net_seq: dict[int, int] = {}
+    router_type, network_type = LsType.ROUTER, LsType.NETWORK
+    for key, lsa in lsas.items():
+        if key[0] == router_type:
+            if key[1] == key[2] and isinstance(lsa, RouterLsa):
+                routers[int(key[1])] = _view(lsa)  # type: ignore[assignment]
+        elif key[0] == network_type and isinstance(lsa, NetworkLsa):
+            dr, seq = int(key[1]), lsa.header.ls_sequence_number
+            if dr not in net_seq or seq > net_seq[dr]:  # two DRs claiming one address: the newest
+                networks[dr], net_seq[dr] = _view(lsa), seq  # type: ignore[assignment]
 
-    root: Vertex = ("router", me.router_id)
-    if router_lsa(me.router_id) is None:
+    root_id = int(me.router_id)
+    if root_id not in routers:
         return {}, {}
-    dist: dict[Vertex, int] = {root: 0}
-    hops: dict[Vertex, set[NextHop]] = {root: set()}
-    done: dict[Vertex, int] = {}
-    heap: list[tuple[int, int, IPv4Address, str]] = [(0, 1, me.router_id, "router")]
+    iface_of = {int(a): name for a, name in me.iface_by_address.items()}
+    p2p_gw = {(i, int(r)): int(a) for (i, r), a in me.p2p_neighbors.items()}
+    nh_list: list[tuple[int | None, str | None]] = []
+    nh_index: dict[tuple[int | None, str | None], int] = {}
 
-    def relax(w: Vertex, cost: int, nh: set[NextHop]) -> None:
+    def hop(gateway: int | None, iface: str | None) -> int:
+        i = nh_index.get((gateway, iface))
+        if i is None:
+            i = nh_index[(gateway, iface)] = len(nh_list)
+            nh_list.append((gateway, iface))
+        return i
+
+    root = 2 * root_id + 1
+    dist: dict[int, int] = {root: 0}
+    hops: dict[int, set[int]] = {root: set()}
+    done: dict[int, int] = {}
+    # (distance, networks before routers at equal distance (§16.1 (3)), vertex)
+    heap: list[tuple[int, int, int]] = [(0, 1, root)]
+    push = heapq.heappush
+
+    def relax(w: int, cost: int, nh: set[int], is_router: int) -> None:
         if w in done:
             return
-        if w not in dist or cost < dist[w]:
+        cur = dist.get(w)
+        if cur is None or cost < cur:
             dist[w], hops[w] = cost, set(nh)
-            heapq.heappush(heap, (cost, 0 if w[0] == "network" else 1, w[1], w[0]))
-        elif cost == dist[w]:
+            push(heap, (cost, is_router, w))
+        elif cost == cur:
             hops[w] |= nh
 
     while heap:
-        d, _, ident, kind = heapq.heappop(heap)
-        v: Vertex = (kind, ident)
+        d, is_router, v = heapq.heappop(heap)
         if v in done or d != dist[v]:
             continue
         done[v] = d
-        if kind == "router":
-            rl = router_lsa(ident)
-            assert rl is not None
-            for link in rl.links:
-                if link.type == RouterLinkType.POINT_TO_POINT:
-                    wl = router_lsa(link.link_id)
-                    if wl is None or not any(
-                        x.type == RouterLinkType.POINT_TO_POINT and x.link_id == ident for x in wl.links
-                    ):
+        ident = v >> 1
+        if is_router:
+            rv = routers[ident]
+            for nbr, ldata, metric in rv.p2p:
+                wv = routers.get(nbr)
+                if wv is None or ident not in wv.p2p_back:
+                    continue
+                nh = hops[v]
+                if v == root:
+                    iface = iface_of.get(ldata)
+                    if iface is None:
                         continue
-                    nh = hops[v]
-                    if v == root:
-                        iface = me.iface_by_address.get(link.link_data)
-                        if iface is None:
-                            continue
-                        gw = me.p2p_neighbors.get((iface, link.link_id)) or next(
-                            x.link_data
-                            for x in wl.links
-                            if x.type == RouterLinkType.POINT_TO_POINT and x.link_id == ident
-                        )
-                        nh = {NextHop(gw, iface)}
-                    relax(("router", link.link_id), d + link.metric, nh)
-                elif link.type == RouterLinkType.TRANSIT:
-                    net = networks.get(link.link_id)
-                    if net is None or ident not in net.attached_routers:
+                    gw = p2p_gw.get((iface, nbr))
+                    if gw is None:
+                        gw = wv.p2p_back[ident]
+                    nh = {hop(gw, iface)}
+                relax(2 * nbr + 1, d + metric, nh, 1)
+            for dr, ldata, metric in rv.transit:
+                net = networks.get(dr)
+                if net is None or ident not in net.attached:
+                    continue
+                nh = hops[v]
+                if v == root:
+                    iface = iface_of.get(ldata)
+                    if iface is None:
                         continue
-                    nh = hops[v]
-                    if v == root:
-                        iface = me.iface_by_address.get(link.link_data)
-                        if iface is None:
-                            continue
-                        nh = {NextHop(None, iface)}
-                    relax(("network", link.link_id), d + link.metric, nh)
+                    nh = {hop(None, iface)}
+                relax(2 * dr, d + metric, nh, 0)
         else:
             net = networks[ident]
-            direct = all(h.gateway is None for h in hops[v])
-            for rid in net.attached_routers:
-                wl = router_lsa(rid)
-                if wl is None:
+            here = hops[v]
+            direct = all(nh_list[h][0] is None for h in here)
+            for rid in net.attached:
+                wv = routers.get(rid)
+                if wv is None:
                     continue
-                back = [x for x in wl.links if x.type == RouterLinkType.TRANSIT and x.link_id == ident]
-                if not back:
+                back = wv.transit_back.get(ident)
+                if back is None:
                     continue
                 if direct:  # §16.1.1: a router on a network the root is attached to
-                    nh = {NextHop(back[0].link_data, h.interface) for h in hops[v]}
+                    nh = {hop(back, nh_list[h][1]) for h in here}
                 else:
-                    nh = hops[v]
-                relax(("router", rid), d, nh)
+                    nh = here
+                relax(2 * rid + 1, d, nh, 1)
 
-    routes: dict[IPv4Network, SpfRoute] = {}
+    sets: dict[frozenset[int], frozenset[NextHop]] = {}
 
-    def add(prefix: IPv4Network, cost: int, nh: set[NextHop]) -> None:
-        cur = routes.get(prefix)
-        if cur is None or cost < cur.cost:
-            routes[prefix] = SpfRoute(prefix, cost, frozenset(nh), "intra", area)
-        elif cost == cur.cost:
-            routes[prefix] = SpfRoute(prefix, cost, cur.next_hops | nh, "intra", area)
+    def next_hops(nh: set[int] | frozenset[int]) -> frozenset[NextHop]:
+        key = frozenset(nh)
+        out = sets.get(key)
+        if out is None:
+            out = sets[key] = frozenset(_next_hop(*nh_list[i]) for i in key)
+        return out
 
-    routers: dict[IPv4Address, RouterRoute] = {}
-    for (kind, ident), d in done.items():
-        if kind == "network":
-            net = networks[ident]
-            add(
-                IPv4Network((int(ident) & int(net.network_mask), str(net.network_mask))),
-                d,
-                hops[(kind, ident)],
-            )
+    best: dict[tuple[int, int], tuple[int, set[int]]] = {}
+
+    def add(network: int, mask: int, cost: int, nh: set[int]) -> None:
+        cur = best.get((network, mask))
+        if cur is None or cost < cur[0]:
+            best[(network, mask)] = (cost, set(nh))
+        elif cost == cur[0]:
+            cur[1].update(nh)
+
+    own_ifaces = [(a, name) for a, name in iface_of.items()]
+    area_routers: dict[IPv4Address, RouterRoute] = {}
+    for v, d in done.items():
+        ident = v >> 1
+        if not v & 1:
+            mask = networks[ident].mask
+            add(ident & mask, mask, d, hops[v])
             continue
-        rl = router_lsa(ident)
-        assert rl is not None
-        if ident != me.router_id:
-            routers[ident] = RouterRoute(ident, d, frozenset(hops[(kind, ident)]), area, rl.flags)
-        for link in rl.links:  # §16.1 stage 2: stub networks
-            if link.type != RouterLinkType.STUB:
-                continue
-            prefix = IPv4Network((int(link.link_id) & int(link.link_data), str(link.link_data)))
-            if ident == me.router_id:
-                iface = me.iface_for_prefix(prefix)
+        rv = routers[ident]
+        if ident != root_id:
+            rid = address(ident)
+            area_routers[rid] = RouterRoute(rid, d, next_hops(hops[v]), area, rv.flags)
+        for network, mask, metric in rv.stubs:  # §16.1 stage 2: stub networks
+            if ident == root_id:
+                iface = next((name for a, name in own_ifaces if a & mask == network), None)
                 if iface is None:
                     continue
-                add(prefix, link.metric, {NextHop(None, iface)})
+                add(network, mask, metric, {hop(None, iface)})
             else:
-                add(prefix, d + link.metric, hops[(kind, ident)])
-    return routes, routers
+                add(network, mask, d + metric, hops[v])
+    routes = {}
+    for (network, mask), (cost, nh) in best.items():
+        prefix = _prefix(network, mask)
+        routes[prefix] = SpfRoute(prefix, cost, next_hops(nh), "intra", area)
+    return routes, area_routers
 
 
 def inter_area(
