@@ -219,3 +219,19 @@ class Engine(TypingProtocol):
         ...
 
     def stop(self, now: float) -> list[Action]: ...
+
+
+def handle_all(engine: Engine, events: list[Event], now: float) -> list[Action]:
+    """Several events that arrived together (packets read in one go), in order.
+
+    An engine may define ``handle_batch(events, now)`` to do its end-of-call work once for all of
+    them (OSPF floods what the batch installed in one LSU per interface and re-arms its timers
+    once); otherwise each goes through ``handle``.
+    """
+    batch = getattr(engine, "handle_batch", None)
+    if batch is not None:
+        return batch(events, now)
+    out: list[Action] = []
+    for event in events:
+        out += engine.handle(event, now)
+    return out

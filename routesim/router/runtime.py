@@ -40,6 +40,7 @@ from routesim.proto.base import (
     Send,
     SessionEvent,
     TimerFired,
+    handle_all,
 )
 from routesim.rib import Rib, connected_routes, static_routes
 from routesim.router.config import RouterConfig
@@ -307,6 +308,28 @@ class Router:
             return
         self._perform(name, actions)
 
+    def feed_all(self, name: str, events: list[Event]) -> None:
+        """Events that arrived together, in one engine call where the engine can (``handle_all``)."""
+        engine = self.engines.get(name)
+        if engine is None or not events:
+            return
+        if len(events) == 1:
+            self.feed(name, events[0])
+            return
+        try:
+            actions = handle_all(engine, events, self.now())
+        except Exception:
+            log.exception("%s: engine failed on a batch of %d events", name, len(events))
+            self.events.add(
+                "log",
+                self.now(),
+                protocol=name,
+                level="error",
+                message=f"engine error on {len(events)} events",
+            )
+            return
+        self._perform(name, actions)
+
     def _perform(self, name: str, actions: list[Action], *, stopping: bool = False) -> None:
         rib_dirty = False
         for a in actions:
@@ -452,8 +475,19 @@ class Router:
         return emit
 
     def _raw_deliver(self, name: str):
+        """Packets are queued and handed to the engine together on the next turn of the loop:
+        everything every socket had ready in one epoll wake-up becomes one engine call."""
+        queue: list[Event] = []
+
+        def drain() -> None:
+            events = queue[:]
+            queue.clear()
+            self.feed_all(name, events)
+
         def deliver(iface: str, src: IPv4Address, dst: IPv4Address, data: bytes, ttl: int) -> None:
-            self.feed(name, PacketIn(iface=iface, src=src, data=data, dst=dst, ttl=ttl))
+            if not queue:
+                self._loop.call_soon(drain)
+            queue.append(PacketIn(iface=iface, src=src, data=data, dst=dst, ttl=ttl))
 
         return deliver
 

@@ -187,6 +187,22 @@ class OspfEngine:
         if not self._running:
             return []
         self._out = []
+        self._dispatch(event, now)
+        return self._finish(now)
+
+    def handle_batch(self, events: list[Event], now: float) -> list[Action]:
+        """Events that arrived together (the packets one socket read returned), each handled in
+        order as by :meth:`handle`, with the end-of-call work done once: what the batch installed
+        is flooded in one LSU per interface (§13.3 lets a router bundle LSAs), origination and timers
+        are reconciled once."""
+        if not self._running:
+            return []
+        self._out = []
+        for event in events:
+            self._dispatch(event, now)
+        return self._finish(now)
+
+    def _dispatch(self, event: Event, now: float) -> None:
         try:
             match event:
                 case PacketIn():
@@ -206,7 +222,6 @@ class OspfEngine:
                 raise
             self.drop("internal-error")
             self.emit(Log(f"ospf internal error: {exc!r}", level="error"))
-        return self._finish(now)
 
     def stop(self, now: float) -> list[Action]:
         """Say goodbye with an empty-neighbor Hello (neighbors drop to Init at once, §10.5), leave

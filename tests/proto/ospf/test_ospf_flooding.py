@@ -291,3 +291,41 @@ def test_lsas_flooded_in_one_call_share_one_link_state_update_per_interface() ->
         assert len([k for _, k, _ in net.engines[r].lsdb if k[0] == 5]) == 2
     for eng in net.engines.values():
         assert all(not n.retransmit for i in eng.ifaces.values() for n in i.neighbors.values())
+
+
+def _lsus_sent(actions, iface: str) -> list[LinkStateUpdate]:
+    bodies = [decode_packet(a.data).body for a in actions if isinstance(a, Send) and a.iface == iface]
+    return [b for b in bodies if isinstance(b, LinkStateUpdate)]
+
+
+def test_packets_handled_as_one_batch_are_flooded_on_in_one_update() -> None:
+    # what the runtime reads from its sockets in one go reaches the engine as one batch: r2 floods
+    # the LSAs of both of r1's updates on to r3 in a single LSU (and sequentially it takes two)
+    results = {}
+    for mode in ("batch", "one-by-one"):
+        net = line(3)
+        net.run(20)
+        net.drop = lambda now, s, r, pkt: s == "r1" and isinstance(pkt.body, LinkStateUpdate)
+        t0 = net.now
+        net.feed("r1", static("192.0.2.0/24"))
+        net.run_for(0.1)
+        net.feed("r1", static("192.0.2.0/24", "198.51.100.0/24"))
+        sent = [
+            a for t, r, a in net.trace if t >= t0 and r == "r1" and isinstance(a, Send) and a.iface == "r"
+        ]
+        updates = [a.data for a in sent if isinstance(decode_packet(a.data).body, LinkStateUpdate)]
+        assert len(updates) == 2
+        net.drop = None
+        r2 = net.engines["r2"]
+        events = [PacketIn("l", IPv4Address("10.0.1.1"), d, dst=ALL_SPF_ROUTERS) for d in updates]
+        if mode == "batch":
+            out = r2.handle_batch(events, net.now)
+        else:
+            out = [a for e in events for a in r2.handle(e, net.now)]
+        net.apply("r2", out)
+        results[mode] = _lsus_sent(out, "r")
+        net.run_for(5)
+        assert len([k for _, k, _ in net.engines["r3"].lsdb if k[0] == 5]) == 2
+    (one,) = results["batch"]
+    assert sorted(int(lsa.header.ls_type) for lsa in one.lsas) == [1, 5, 5]
+    assert len(results["one-by-one"]) == 2
