@@ -319,6 +319,7 @@ class Result:
     rib_polled: bool = False
     cpu: float | None = None
     rss: list[float] = field(default_factory=list)
+    spf_runs: list[int] = field(default_factory=list)
     pss: list[float] = field(default_factory=list)
     error: str = ""
 
@@ -351,6 +352,12 @@ def measure(topo: Topology, kind: str, size: int, timeout: float) -> Result:
                 res.rib, res.rib_polled = time.time() - lab.t_launch, True
         else:
             res.error = conv.reason + ": " + "; ".join(conv.failures[:3])
+        if kind == "routesim":
+            runs = []
+            for name, h in lab.nodes.items():
+                if h.kind.is_router:
+                    runs.append(lab.inspect(name, "ospf")["counters"]["spf_runs"])
+            res.spf_runs = runs
         for h in lab.nodes.values():
             if not h.kind.is_router:
                 continue
@@ -452,7 +459,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{k}x{k} {kind} ...", file=sys.stderr, flush=True)
                 r = measure(topo, kind, k, args.timeout)
                 print(
-                    f"  FIB {r.fib} s, RIB {r.rib} s, CPU {r.cpu}, launch {r.launch} {r.error}",
+                    f"  FIB {r.fib} s, RIB {r.rib} s, CPU {r.cpu}, launch {r.launch} {r.error}"
+                    + (
+                        f" SPF runs/router mean {sum(r.spf_runs) / len(r.spf_runs):.1f} max {max(r.spf_runs)}"
+                        if r.spf_runs
+                        else ""
+                    ),
                     file=sys.stderr,
                     flush=True,
                 )
