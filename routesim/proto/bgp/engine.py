@@ -479,7 +479,24 @@ class BgpEngine:
             routes = rib_in.routes
             for key in nlri:
                 routes[key] = accepted
-            self._decide_many(nlri, peer, accepted)
+            last = self._last_nh
+            if (
+                len(self._sources) == 2
+                and not self.local.rib_in.routes
+                and last is not None
+                and last[0] is next_hop
+                and last[1]
+            ):
+                # _decide_many's case of a lone usable candidate, inlined: the peer's route wins.
+                loc = self.loc
+                changed_now = self._changed
+                for key in nlri:
+                    old = loc.get(key)
+                    loc[key] = peer
+                    if key not in changed_now:
+                        changed_now[key] = old
+            else:
+                self._decide_many(nlri, peer, accepted)
         return self._max_prefix(peer) if peer.cfg.max_prefix is not None else None
 
     def _import_local_pref(self, peer: Peer) -> int | None:

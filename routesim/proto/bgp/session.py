@@ -403,7 +403,8 @@ class Session:
         """Bytes from the connection: frame, decode with the session's ``Negotiated``, feed the FSM."""
         lean_updates = 0
         try:
-            for msg in self.framer.feed(data):
+            messages, error = self.framer.split(data)
+            for msg in messages:
                 if self.conn is None:
                     return  # an earlier message of this chunk closed the session
                 if msg[18] == 2 and self.state is BgpState.ESTABLISHED and _UPDATE_CELL_IS_PROCESS:
@@ -418,6 +419,8 @@ class Session:
                             self.event(BgpEvent.AUTOMATIC_STOP, now, cease=stop, reason="max-prefix")
                         continue
                 self._message(msg, now)
+            if error is not None:
+                raise error
         except BgpError as exc:
             if self.conn is not None:
                 self.owner.counters["bad_messages"] += 1

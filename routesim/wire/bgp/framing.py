@@ -146,6 +146,38 @@ class Framer:
             self._buffer += data
         return self._drain()
 
+    def split(self, data: bytes) -> tuple[list[bytes], BgpError | None]:
+        """``feed`` all at once: every message ``data`` completes, and the header error that stopped
+        framing after them (None if none; then, and on every later call, no more messages). For a
+        caller that handles the messages before the error anyway (a session): no generator, one
+        copy per message."""
+        if self._error is not None:
+            return [], self._error
+        if self._buffer:
+            data = bytes(self._buffer) + data
+        elif type(data) is not bytes:
+            data = bytes(data)
+        n = len(data)
+        pos = 0
+        out: list[bytes] = []
+        error = None
+        max_length = self.max_length
+        while n - pos >= HEADER_LENGTH:
+            length = (data[pos + 16] << 8) | data[pos + 17]
+            # Fast path for the common UPDATE, as in _drain.
+            if not (data[pos + 18] == 2 and 23 <= length <= max_length and data.startswith(MARKER, pos)):
+                try:
+                    length, _ = check_header(bytes(data[pos : pos + HEADER_LENGTH]), max_length)
+                except BgpError as exc:
+                    self._error = error = exc
+                    break
+            if n - pos < length:
+                break
+            out.append(data[pos : pos + length])
+            pos += length
+        self._buffer = bytearray(data[pos:])
+        return out, error
+
     def _drain(self) -> Iterator[bytes]:
         if self._error is not None:
             raise self._error

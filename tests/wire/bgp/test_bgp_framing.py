@@ -61,6 +61,28 @@ def test_good_messages_come_out_before_the_bad_header_and_the_error_sticks() -> 
         list(framer.feed(keepalive))
 
 
+@pytest.mark.parametrize("cut", [1, 7, 19, 100, 4096, 65536])
+def test_split_equals_feed(cut: int) -> None:
+    framer = Framer()
+    out: list[bytes] = []
+    for i in range(0, len(STREAM), cut):
+        messages, error = framer.split(STREAM[i : i + cut])
+        assert error is None and all(type(m) is bytes for m in messages)
+        out += messages
+    assert out == CORPUS and framer.buffered == 0
+
+
+def test_split_gives_good_messages_then_the_error_that_sticks() -> None:
+    framer = Framer()
+    keepalive = Keepalive().encode()
+    messages, error = framer.split(bytearray(keepalive * 2 + b"\x00" * 19))
+    assert messages == [keepalive, keepalive] and error is not None
+    assert (error.code, error.subcode) == (1, 1) and framer.error is error
+    assert framer.split(keepalive) == ([], error)
+    messages, error = Framer().split(b"\xff" * 16 + b"\x20\x00\x02")
+    assert messages == [] and error is not None and error.data == b"\x20\x00"
+
+
 def test_bad_length_is_refused_before_the_body_arrives() -> None:
     with pytest.raises(BgpError) as info:
         list(Framer().feed(b"\xff" * 16 + b"\x20\x00\x02"))
