@@ -1021,6 +1021,8 @@ class BgpEngine:
         if session is None:
             return
         rib_out = peer.rib_out.routes
+        if not rib_out and all(not s.rib_in.routes for s in self._sources if s is not peer):
+            return  # every Loc-RIB route is the peer's own (a full table from one peer): nothing to send
         loc = self.loc
         announce: dict[PathAttrs, list[Prefix]] = {}
         withdraw: list[Prefix] = []
