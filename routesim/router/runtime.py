@@ -71,7 +71,7 @@ class Router:
     def __init__(self, config: RouterConfig) -> None:
         self.cfg = config
         self.rib = Rib()
-        self.events = EventLog(config.node, config.event_log or None)
+        self.events = EventLog(config.node, config.event_log or None, on_dirty=self._log_dirty)
         self.engines: dict[str, Engine] = {}
         self.transports: dict[str, str] = {}
         self._timers: dict[tuple[str, Any], asyncio.TimerHandle] = {}
@@ -91,6 +91,15 @@ class Router:
         self.started_at = time.time()
         self.ready = False
         self.counters: dict[str, int] = {"fib_installs": 0, "fib_removals": 0, "fib_errors": 0}
+
+    def _log_dirty(self) -> None:
+        """The event log wrote an entry: flush it at the end of this turn of the loop (without a
+        running loop, at once)."""
+        loop = getattr(self, "_loop", None)
+        if loop is not None and loop.is_running():
+            loop.call_soon(self.events.flush)
+        else:
+            self.events.flush()
 
     # --- clock -----------------------------------------------------------------------------
 

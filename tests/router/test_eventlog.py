@@ -11,3 +11,27 @@ def test_protocol_fields_never_shadow_the_logs_own_keys(tmp_path):
     assert log.rib_changes == 1 and log.last_rib_change == second["t"]
     log.close()
     assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_burst_is_written_when_flushed_and_announced_once(tmp_path):
+    path = tmp_path / "e.jsonl"
+    calls = []
+    log = EventLog("r1", str(path), on_dirty=lambda: calls.append(1))
+    for i in range(100):
+        log.add("rib", float(i), prefix=f"10.{i}.0.0/16", old=None, new=None)
+    assert calls == [1]
+    assert path.read_text() == ""  # buffered until the runtime flushes at the end of the loop turn
+    log.flush()
+    assert len(path.read_text().splitlines()) == 100
+    log.add("rib", 100.0, prefix="10.100.0.0/16", old=None, new=None)
+    assert calls == [1, 1]
+    log.close()
+    assert len(path.read_text().splitlines()) == 101
+
+
+def test_without_a_flusher_every_entry_is_on_disk_at_once(tmp_path):
+    path = tmp_path / "e.jsonl"
+    log = EventLog("r1", str(path))
+    log.add("log", 1.0, message="hello")
+    assert len(path.read_text().splitlines()) == 1
+    log.close()
