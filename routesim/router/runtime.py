@@ -274,6 +274,8 @@ class Router:
                 continue
             results = self._fib_batch.apply(changes)
             now = self.now()
+            replaced: list[str] = []
+            deleted: list[str] = []
             for change, err in zip(changes, results, strict=True):
                 if err and not (change.route is None and err == errno.ESRCH):
                     self.counters["fib_errors"] += 1
@@ -283,9 +285,11 @@ class Router:
                     if change.route is not None:
                         continue  # retried on the next change; a failed delete means it is gone
                 self.rib.mark_installed(change)
-                action = "delete" if change.route is None else "replace"
-                self.counters["fib_removals" if change.route is None else "fib_installs"] += 1
-                self.events.add("fib", now, action=action, prefix=str(change.prefix))
+                (deleted if change.route is None else replaced).append(str(change.prefix))
+            self.counters["fib_installs"] += len(replaced)
+            self.counters["fib_removals"] += len(deleted)
+            if replaced or deleted:  # one entry per netlink batch, not one per route
+                self.events.add("fib", now, action="write", replace=replaced, delete=deleted)
             await asyncio.sleep(0)  # let packets and timers in between bursts
 
     def _offer_rib(self) -> None:
