@@ -221,6 +221,10 @@ class Engine(TypingProtocol):
     def stop(self, now: float) -> list[Action]: ...
 
 
+# An engine may also set ``wants_rib = False`` when it has no use for ``RibChanged`` (OSPF without
+# redistribution): the runtime then does not build the RIB's route list for it after every change.
+
+
 def handle_all(engine: Engine, events: list[Event], now: float) -> list[Action]:
     """Several events that arrived together (packets read in one go), in order.
 

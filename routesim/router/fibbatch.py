@@ -27,6 +27,7 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH = 1, 4, 5, 6, 9
 RT_TABLE_MAIN, RTN_UNICAST, RTN_BLACKHOLE = 254, 1, 6
 RT_SCOPE_UNIVERSE = 0
+SOL_NETLINK, NETLINK_CAP_ACK = 270, 10
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _RTMSG = struct.Struct("=BBBBBBBBI")
@@ -82,6 +83,10 @@ class FibBatcher:
         self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
         self._sock.bind((0, 0))
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        try:  # acknowledgements without a copy of each request (netlink(7) NETLINK_CAP_ACK)
+            self._sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        except OSError:
+            pass
         self._seq = 1
 
     def apply(self, changes: Sequence[FibChange]) -> list[int]:

@@ -294,10 +294,11 @@ class Router:
 
     def _offer_rib(self) -> None:
         """Tell every engine the RIB's selected routes (redistribution, next-hop resolution)."""
-        if not self.engines:
+        takers = [(n, e) for n, e in self.engines.items() if getattr(e, "wants_rib", True)]
+        if not takers:
             return
         routes = tuple(self.rib.selected())
-        for name, engine in self.engines.items():
+        for name, engine in takers:
             self._perform(name, engine.handle(RibChanged(routes), self.now()))
 
     # --- engines ---------------------------------------------------------------------------

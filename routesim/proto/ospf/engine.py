@@ -132,6 +132,11 @@ class OspfEngine:
         #: (interface, destination) -> LSAs to flood at the end of this call (``flooding.queue_flood``).
         self.flood_queue: dict[tuple[str, IPv4Address], dict[LsaKey, Any]] = {}
 
+    @property
+    def wants_rib(self) -> bool:
+        """The RIB matters only for redistribution (§12.4.4): without it, no ``RibChanged``."""
+        return bool(self.config.redistribute)
+
     # --- helpers used by the other modules -----------------------------------------------------
 
     def emit(self, action: Action | Any) -> None:
