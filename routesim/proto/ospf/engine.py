@@ -416,6 +416,13 @@ class OspfEngine:
         nbr.priority, nbr.options = hello.router_priority, hello.options
         nbr.dr, nbr.bdr = hello.designated_router, hello.backup_designated_router
         neighbor_event(self, ifc, nbr, NeighborEvent.HELLO_RECEIVED, now)
+        if new and ifc.active:
+            # A neighbor heard for the first time gets a Hello now (listing it) instead of at our
+            # next HelloInterval: both sides see themselves listed, and two-way comes up to a
+            # second sooner. §9.5 sets the periodic rate, it does not forbid an extra Hello; once
+            # per new neighbor, like FRR's hello reply.
+            self.counters["hello_replies"] += 1
+            self.send(ifc, ALL_SPF_ROUTERS, self._hello(ifc))
         if self.router_id not in hello.neighbors:
             neighbor_event(self, ifc, nbr, NeighborEvent.ONE_WAY, now)
             return

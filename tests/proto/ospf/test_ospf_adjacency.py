@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ospf_harness import Net, engine, hops, iface
 
-from routesim.proto.base import PacketIn, SessionEvent
+from routesim.proto.base import PacketIn, Send, SessionEvent
 from routesim.proto.ospf import OspfAuth
 from routesim.wire.ospf import DatabaseDescription, DdFlags, Hello, LinkStateUpdate, encode_packet
 from routesim.wire.ospf.header import ALL_SPF_ROUTERS
@@ -291,3 +291,30 @@ def decode(send):
     from routesim.wire.ospf import decode_packet
 
     return decode_packet(send.data).body
+
+
+def test_a_new_neighbor_that_does_not_list_us_gets_a_hello_at_once() -> None:
+    r1 = engine("1.1.1.1", iface("e0", "10.0.12.1/30", network_type="point-to-point"))
+    r1.start(0.0)
+    hello = Hello(IPv4Address("255.255.255.252"), 1, 2, 1, 4, IPv4Address(0), IPv4Address(0))
+    data = encode_packet("2.2.2.2", "0.0.0.0", hello)
+    out = r1.handle(PacketIn("e0", IPv4Address("10.0.12.2"), data, dst=ALL_SPF_ROUTERS), 0.3)
+    (reply,) = [decode(a) for a in out if isinstance(a, Send)]
+    assert isinstance(reply, Hello) and reply.neighbors == (IPv4Address("2.2.2.2"),)
+    # once per new neighbor: its next Hello (still one-way) waits for the periodic one
+    out = r1.handle(PacketIn("e0", IPv4Address("10.0.12.2"), data, dst=ALL_SPF_ROUTERS), 0.6)
+    assert not [a for a in out if isinstance(a, Send)]
+    assert r1.counters["hello_replies"] == 1
+
+
+def test_two_routers_started_apart_reach_full_before_either_periodic_hello() -> None:
+    net = Net()
+    net.add("r1", engine("1.1.1.1", iface("e0", "10.0.12.1/30", network_type="point-to-point")))
+    net.add("r2", engine("2.2.2.2", iface("e0", "10.0.12.2/30", network_type="point-to-point"), seed=2))
+    net.link(("r1", "e0"), ("r2", "e0"))
+    net.apply("r1", net.engines["r1"].start(0.0))
+    net.run(0.05)  # r1's first Hello is lost: r2 is not running yet
+    net.apply("r2", net.engines["r2"].start(net.now))
+    net.run(0.5)  # the periodic Hellos would only go at t=1.0 (r1) and t=1.05 (r2)
+    assert net.states("r1") == {"2.2.2.2": "Full"}
+    assert net.states("r2") == {"1.1.1.1": "Full"}
