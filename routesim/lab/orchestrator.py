@@ -126,7 +126,8 @@ class Zygote:
                     raise LabError(f"{what}: no answer from the router fork server")
                 self._cond.wait(min(left, 0.2))
 
-    def spawn(self, node: str, netns: str, config: Path, log: Path) -> int:
+    def spawn(self, node: str, netns: str, config: Path, log: Path, *, hold: bool = False) -> int:
+        """Fork a router; with ``hold`` it waits at the start gate until :meth:`release`."""
         assert self.proc.stdin is not None
         req = {
             "op": "spawn",
@@ -135,6 +136,7 @@ class Zygote:
             "config": str(config),
             "log": str(log),
             "keep": self.keep,
+            "hold": hold,
         }
         self.proc.stdin.write((json.dumps(req) + "\n").encode())
         self.proc.stdin.flush()
@@ -144,6 +146,13 @@ class Zygote:
         if reply["op"] == "error":
             raise LabError(f"{node}: {reply.get('error')}")
         return int(reply["pid"])
+
+    def release(self) -> None:
+        """Open the start gate: every router spawned with ``hold`` starts now."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b'{"op": "release"}\n')
+        self.proc.stdin.flush()
+        self._wait(lambda r: r.get("op") == "released", 10.0, "start gate")
 
     def detach(self) -> None:
         """Leave the routers running: the zygote exits on EOF without stopping its children."""
@@ -322,12 +331,13 @@ class Lab:
             h.control, h.log = cfg.control, str(ndir / "router.log")
             jobs.append((node.name, h.netns, ndir / "router.json", ndir / "router.log"))
         # Spawn requests in flight together (the zygote forks back to back instead of waiting for
-        # one round trip per router); every pid is registered here, in order, by this thread.
+        # one round trip per router); every pid is registered here, in order, by this thread. The
+        # routers wait at the zygote's start gate until all are forked, then start together.
         from concurrent.futures import ThreadPoolExecutor
 
         error: BaseException | None = None
         with ThreadPoolExecutor(max_workers=min(16, len(jobs)), thread_name_prefix="spawn") as pool:
-            futures = [pool.submit(self.zygote.spawn, *job) for job in jobs]
+            futures = [pool.submit(self.zygote.spawn, *job, hold=True) for job in jobs]
             for job, fut in zip(jobs, futures, strict=True):
                 try:
                     pid = fut.result()
@@ -337,6 +347,7 @@ class Lab:
                 self.nodes[job[0]].pid = pid
                 self.state.register_pid(pid, "router", node=job[0], save=False)
         self.state.save()
+        self.zygote.release()  # after a failed spawn too: the others must not wait forever
         if error is not None:
             raise error
         self.progress(f"started {len(routers)} routesim routers")
@@ -547,6 +558,13 @@ class Lab:
         return subprocess.run(
             nsx.netns_argv(self.names.netns(node), argv), capture_output=True, text=True, timeout=timeout
         )
+
+    def release(self) -> None:
+        """Open the start gate: every router spawned with ``hold`` starts now."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b'{"op": "release"}\n')
+        self.proc.stdin.flush()
+        self._wait(lambda r: r.get("op") == "released", 10.0, "start gate")
 
     def detach(self) -> None:
         """Leave the lab running after this process exits (``run --keep``)."""

@@ -9,6 +9,13 @@ Protocol on stdin/stdout, one JSON object per line:
 * in: ``{"op": "spawn", "node": "r1", "netns": "rs-lab-r1", "config": PATH, "log": PATH}``
   out: ``{"op": "spawned", "node": "r1", "pid": 1234}`` or ``{"op": "error", ...}``
 * out, unsolicited: ``{"op": "exit", "node": "r1", "pid": 1234, "status": 9}`` when a child dies.
+* in: ``{"op": "release"}``, out: ``{"op": "released"}``: the start gate opens (below).
+
+A spawn request with ``"hold": true`` forks the child, which enters its namespace and then waits at
+a start gate (a pipe whose write end only the zygote keeps open) until ``release`` closes it: a lab
+forks all its routers while none of them competes for the CPU, then starts them at one instant, so
+their adjacencies come up together (fewer LSA originations and floods than a staggered start).
+Requests after ``release`` (a router restarted by an event) start at once.
 
 Each child enters its network namespace with ``setns(2)`` (the zygote is single-threaded, so this
 is safe), asks for SIGTERM when the zygote dies (``PR_SET_PDEATHSIG``), moves to its own process
@@ -81,9 +88,17 @@ def _preload() -> None:
             pass
 
 
-def _child(req: dict) -> None:
+def _child(req: dict, gate: tuple[int, int] | None) -> None:
+    """The router process; ``gate`` (read, write end) while the start gate is shut."""
     gc.enable()
     try:
+        wait_at_gate = None
+        if gate is not None:
+            os.close(gate[1])  # only the zygote may hold the gate shut
+            if req.get("hold"):
+                wait_at_gate = gate[0]
+            else:
+                os.close(gate[0])
         os.setpgid(0, 0)
         if not req.get("keep"):
             die_with_parent(signal.SIGTERM)
@@ -101,6 +116,10 @@ def _child(req: dict) -> None:
         os.close(null)
         sys.stdout = os.fdopen(1, "w", buffering=1)
         sys.stderr = os.fdopen(2, "w", buffering=1)
+        if wait_at_gate is not None:
+            while os.read(wait_at_gate, 1):  # EOF: the gate is open
+                pass
+            os.close(wait_at_gate)
         from routesim.router.process import run_router
 
         code = run_router(req["config"])
@@ -126,6 +145,8 @@ def main() -> int:
     children: dict[int, str] = {}
     detached = False
     rfd, wfd = os.pipe()
+    gate, gate_w = os.pipe()  # the start gate: open once gate_w is closed ("release")
+    gated = True
     os.set_blocking(wfd, False)
     signal.set_wakeup_fd(wfd)
     signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -161,13 +182,20 @@ def main() -> int:
                     if req.get("op") == "detach":
                         detached = True
                         continue
+                    if req.get("op") == "release":
+                        if gated:
+                            os.close(gate_w)
+                            os.close(gate)
+                            gated = False
+                        _emit({"op": "released"})
+                        continue
                     if req.get("op") != "spawn":
                         _emit({"op": "error", "error": f"unknown op {req.get('op')!r}"})
                         continue
                     gc.freeze()  # a child's collections never write to the preloaded objects
                     pid = os.fork()
                     if pid == 0:
-                        _child(req)
+                        _child(req, (gate, gate_w) if gated else None)
                     children[pid] = req["node"]
                     _emit({"op": "spawned", "node": req["node"], "pid": pid})
     except SystemExit:
