@@ -184,6 +184,8 @@ def render_bgp(console: Console, node: str, data: dict[str, Any]) -> None:
             "prefixes_accepted",
             "prefixes_advertised",
             "hold_time",
+            "mrai",
+            "mrai_pending",
             "relationship",
             "last_error",
         ]

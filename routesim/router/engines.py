@@ -141,6 +141,12 @@ def _bgp(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tupl
     from routesim.proto.bgp.engine import BgpEngine
 
     t = cfg.timers
+    asn = int(section["asn"])
+    # MinRouteAdvertisementIntervalTimer per session type (RFC 4271 §9.2.1.1); absent: no limit.
+    mrai = {
+        True: float(t.get("bgp_min_route_advertisement_ebgp", 0.0)),
+        False: float(t.get("bgp_min_route_advertisement_ibgp", 0.0)),
+    }
     neighbors = tuple(
         BgpNeighbor(
             address=IPv4Address(n["address"]),
@@ -152,6 +158,7 @@ def _bgp(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tupl
             route_reflector_client=bool(n.get("route_reflector_client", False)),
             hold_time=n.get("hold_time"),
             keepalive=n.get("keepalive"),
+            min_route_advertisement=mrai[int(n["remote_as"]) != asn],
             md5_password=n.get("md5"),
             max_prefix=n.get("max_prefix"),
             ttl_security=bool(n.get("ttl_security", False)),
@@ -163,7 +170,7 @@ def _bgp(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tupl
         for n in section.get("neighbors", [])
     )
     config = BgpConfig(
-        asn=int(section["asn"]),
+        asn=asn,
         router_id=cfg.router_id,
         neighbors=neighbors,
         announce=tuple(IPv4Network(p) for p in section.get("announce", ())),

@@ -31,7 +31,16 @@ Engine contract (the runtime's side):
   are ``Send(data, conn=conn)``; ``CloseConnection(conn)`` asks the runtime to close (after sending
   what was queued before it). ``TcpDown(peer, conn)`` reports a closed connection; a failed
   ``OpenConnection`` may be reported as ``TcpDown(peer, conn=None)`` (or not at all).
-* Timers are ``ArmTimer(("bgp", peer, session_id, name), at)``; deliver ``TimerFired(key)``.
+* Timers are ``ArmTimer(("bgp", peer, session_id, name), at)``; deliver ``TimerFired(key)``. Names
+  (``session.py``): ``connect_retry``, ``hold``, ``keepalive``, ``idle_hold`` and ``mrai``, the
+  MinRouteAdvertisementIntervalTimer (RFC 4271 §9.2.1.1) of a neighbour whose
+  ``min_route_advertisement`` is above 0: after an UPDATE went to the peer, further advertisements
+  and withdrawals to it (RFC 4271 names both) wait until the interval, jittered x[0.75, 1] (§10),
+  has passed; then everything that changed goes out together, each prefix in its final state only
+  (a route announced and withdrawn meanwhile, which the peer never saw, is not sent). The first
+  UPDATEs of a session go at once; leaving Established cancels the timer and what it held. A
+  ROUTE-REFRESH while it runs gets the Adj-RIB-Out the peer already has. 0 (the default, and the
+  ``fast`` timer profile) sends at the end of every engine call.
 * ``RibChanged(routes)`` (the RIB's complete selected set) feeds next-hop resolution (non-BGP routes
   only, longest match, default route excluded; IGP cost = that route's metric) and origination:
   ``announce`` prefixes while a non-BGP route for them or a less specific one (not 0/0) exists, unless
@@ -47,7 +56,8 @@ Engine contract (the runtime's side):
 * Admin: ``reset_peer`` (Cease 6/4 then restart), ``shutdown_peer`` (6/2, stays Idle),
   ``enable_peer``, ``request_route_refresh`` (RFC 2918). ``stop(now)`` sends 6/2 to everyone.
 * Inspection: ``inspect(now)`` (summary, neighbors, routes with every candidate, rib_in, rib_out,
-  counters; tables capped at ``INSPECT_LIMIT`` rows) and ``inspect_table(which, peer, limit)``;
+  counters; tables capped at ``INSPECT_LIMIT`` rows; each neighbour shows ``mrai`` (configured),
+  ``mrai_pending`` (prefixes held for the timer) and ``mrai_expires_in``) and ``inspect_table(which, peer, limit)``;
   ``summary()``: the counts alone in O(neighbours) (the router's ``bgp_summary`` query), cheap to
   poll while a full table loads.
 
@@ -76,8 +86,9 @@ RFC 4486 Cease subcodes, RFC 6608 FSM subcodes, RFC 6286 (identifiers, collision
 
 Deviations and gaps:
 
-* No MinRouteAdvertisementIntervalTimer / MinASOriginationIntervalTimer (§9.2.1.1): changes are sent
-  at the end of the engine call that caused them (as with the ``fast`` timer profile's 0 s).
+* One MinRouteAdvertisementIntervalTimer per peer, not per destination (§9.2.1.1 allows any technique
+  that keeps the bound); no MinASOriginationIntervalTimer (§9.2.1.2): our own routes' changes follow
+  the MRAI like any other.
 * No DelayOpen, no peer-oscillation damping; automatic restart after ``idle_hold_time``. See
   ``fsm.py`` for the FSM choices (Connect + TCP failure -> Active; NOTIFICATION in OpenSent -> Idle
   without answering).

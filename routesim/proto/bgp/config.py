@@ -31,6 +31,9 @@ class BgpNeighbor:
     hold_time: float | None = None
     keepalive: float | None = None
     connect_retry: float | None = None
+    #: MinRouteAdvertisementIntervalTimer (RFC 4271 §9.2.1.1), seconds: after an UPDATE to this peer,
+    #: further advertisements and withdrawals wait this long (jittered x[0.75, 1], §10). 0: no limit.
+    min_route_advertisement: float = 0.0
     #: Carried for the runtime (TCP_MD5SIG, RFC 2385); the engine never looks at it.
     md5_password: str | None = None
     #: RFC 4486 §4: Cease / Maximum Number of Prefixes Reached (6/1) above this many accepted prefixes.
@@ -52,6 +55,10 @@ class BgpNeighbor:
             raise ValueError(f"neighbor {self.address}: unknown relationship {self.relationship!r}")
         if self.hold_time is not None and self.hold_time != 0 and self.hold_time < 3:
             raise ValueError(f"neighbor {self.address}: hold time must be 0 or >= 3 s (RFC 4271 §4.2)")
+        if not self.min_route_advertisement >= 0:
+            raise ValueError(
+                f"neighbor {self.address}: min_route_advertisement {self.min_route_advertisement} < 0"
+            )
 
     @property
     def name(self) -> str:

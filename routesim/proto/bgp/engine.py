@@ -9,7 +9,9 @@ Route flow: ``TcpData`` -> ``Session`` (framing, FSM) -> :meth:`session_update` 
 AS4 merge, loop and RR checks, import policy: Adj-RIB-In; an ordinary UPDATE, which ``wire.bgp.lean``
 decodes straight to prefix keys and values, takes :meth:`session_lean_update` to the same place) -> :meth:`_decide` per prefix (Phase 2,
 §9.1.2: usable routes only, ``decision.best_path``; Loc-RIB) -> :meth:`_finish` (RIB output and Phase
-3, §9.1.3: export rules and policy per peer; Adj-RIB-Out diff).
+3, §9.1.3: export rules and policy per peer; Adj-RIB-Out diff). A peer with a
+MinRouteAdvertisementIntervalTimer (§9.2.1.1) running only notes the changed prefixes; the timer's
+expiry (:meth:`session_mrai_expired`) diffs and sends them together.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class Peer(_Source):
         self.session = session
         self.other: Session | None = None
         self.rib_out = AdjRibOut()
+        #: Prefix keys whose export waits for the MinRouteAdvertisementIntervalTimer (§9.2.1.1).
+        self.mrai_pending: set[int] = set()
         self.established: Session | None = None
         self.router_id_int = 0
         self.updates_in = 0
@@ -374,11 +378,29 @@ class BgpEngine:
         return True
 
     def session_route_refresh(self, session: Session, now: float) -> None:
-        """RFC 2918 §4: resend the whole Adj-RIB-Out."""
+        """RFC 2918 §4: resend the whole Adj-RIB-Out.
+
+        While the MinRouteAdvertisementIntervalTimer runs (RFC 4271 §9.2.1.1) the Adj-RIB-Out is
+        re-sent as the peer has it; the changes held for the timer stay held."""
         peer = self.peers[session.peer]
         self.counters["route_refresh_received"] += 1
+        if session.mrai_deadline is not None:
+            self._resend_rib_out(peer, session)
+            return
         peer.rib_out.routes.clear()
         self._export(peer, list(self.loc))
+
+    def session_mrai_expired(self, session: Session, now: float) -> None:
+        """RFC 4271 §9.2.1.1: the MinRouteAdvertisementIntervalTimer expired; what changed while it
+        ran goes out now, diffed against the Adj-RIB-Out, so only each prefix's final state is sent
+        ("the last route selected SHALL be advertised at the end of" the timer), and a route
+        announced and withdrawn again meanwhile, which the peer never saw, is not sent at all."""
+        peer = self.peers[session.peer]
+        if peer.established is not session:
+            return
+        pending, peer.mrai_pending = peer.mrai_pending, set()
+        if pending:
+            self._export(peer, sorted(pending))
 
     def _update_peer_of(self, session: Session) -> Peer:
         memo = self._update_peer  # UPDATEs come in runs from one session: skip hashing its address
@@ -916,14 +938,19 @@ class BgpEngine:
         peer.router_id_int = int(session.peer_open.bgp_identifier)
         self._export_cache.clear()
         peer.rib_out.routes.clear()
+        peer.mrai_pending.clear()  # the first UPDATEs of a session go at once (no timer runs yet)
         self._log(f"bgp {peer.name}: session Established", peer=str(peer.address))
         self._export(peer, list(self.loc))
 
     def _session_down(self, peer: Peer, reason: str) -> None:
         """Leaving Established: forget the peer's routes (§8.2.2 "deletes all routes")."""
+        session = peer.established
         peer.established = None
         peer.flaps += 1
         peer.rib_out.routes.clear()
+        peer.mrai_pending.clear()  # nothing held survives the session, nor its timer
+        if session is not None:
+            session.cancel_mrai()
         self._export_cache.clear()
         for key in peer.rib_in.clear():
             self._decide(key)
@@ -1016,13 +1043,25 @@ class BgpEngine:
         )
 
     def _export(self, peer: Peer, keys: Iterable[int]) -> None:
-        """Diff ``keys`` against the peer's Adj-RIB-Out and send the UPDATEs (§9.2)."""
+        """Diff ``keys`` against the peer's Adj-RIB-Out and send the UPDATEs (§9.2).
+
+        Rate limiting (RFC 4271 §9.2.1.1, MinRouteAdvertisementIntervalTimer, the neighbour's
+        ``min_route_advertisement``): "two UPDATE messages sent by a BGP speaker to a peer that
+        advertise feasible routes and/or withdrawal of unfeasible routes to some common set of
+        destinations MUST be separated by at least" the interval. One timer per peer (the RFC
+        allows any technique that keeps that bound): after UPDATEs went out it runs, and while it
+        runs the keys are only noted; at expiry (``session_mrai_expired``) they are diffed and sent
+        together. Withdrawals wait too: RFC 4271 names them, unlike RFC 1771 §9.2.3.1, which
+        exempted them. An interval of 0 sends at once, at the end of every engine call."""
         session = peer.established
         if session is None:
             return
         rib_out = peer.rib_out.routes
         if not rib_out and all(not s.rib_in.routes for s in self._sources if s is not peer):
             return  # every Loc-RIB route is the peer's own (a full table from one peer): nothing to send
+        if session.mrai_deadline is not None:
+            peer.mrai_pending.update(keys)
+            return
         loc = self.loc
         announce: dict[PathAttrs, list[Prefix]] = {}
         withdraw: list[Prefix] = []
@@ -1044,6 +1083,24 @@ class BgpEngine:
                 bucket.append(Prefix(key >> 6, key & 63))
         if not announce and not withdraw:
             return
+        self._send_updates(peer, session, announce, withdraw)
+        interval = peer.cfg.min_route_advertisement
+        if interval > 0:
+            # §10: jitter x[0.75, 1], a new value each time the timer is set (as ConnectRetryTimer).
+            session.arm_mrai(self._now + interval * self.rng.uniform(0.75, 1.0))
+
+    def _resend_rib_out(self, peer: Peer, session: Session) -> None:
+        """The whole Adj-RIB-Out again, as the peer already has it (no diff, no timer)."""
+        announce: dict[PathAttrs, list[Prefix]] = {}
+        for key, out in peer.rib_out.routes.items():
+            announce.setdefault(out, []).append(Prefix(key >> 6, key & 63))
+        if announce:
+            self._send_updates(peer, session, announce, [])
+
+    def _send_updates(
+        self, peer: Peer, session: Session, announce: dict[PathAttrs, list[Prefix]], withdraw: list[Prefix]
+    ) -> None:
+        """Withdrawals first, then one packed run of UPDATEs per attribute set, in one ``Send``."""
         negotiated = session.negotiated
         chunks: list[bytes] = []
         if withdraw:
@@ -1235,6 +1292,9 @@ class BgpEngine:
             "prefixes_accepted": p.rib_in.accepted,
             "prefixes_advertised": len(p.rib_out),
             "hold_time": s.hold_time if p.established is not None else None,
+            "mrai": p.cfg.min_route_advertisement,
+            "mrai_pending": len(p.mrai_pending),
+            "mrai_expires_in": round(s.mrai_deadline - now, 3) if s.mrai_deadline is not None else None,
             "keepalive": s.keepalive_time if p.established is not None else None,
             "four_octet_as": s.negotiated.four_octet_as if p.established is not None else None,
             "route_reflector_client": p.cfg.route_reflector_client,

@@ -19,7 +19,10 @@ Timers (named deadlines ``("bgp", peer, session_id, name)``):
   period instead of one per UPDATE);
 * ``keepalive`` — KeepaliveTimer: configured keepalive, at most a third of the negotiated hold
   (§4.4, §10), counted from the last message we sent;
-* ``idle_hold`` — the optional IdleHoldTimer (§8.1.1): automatic restart after falling to Idle.
+* ``idle_hold`` — the optional IdleHoldTimer (§8.1.1): automatic restart after falling to Idle;
+* ``mrai`` — MinRouteAdvertisementIntervalTimer (§9.2.1.1), armed by the engine in Established after
+  an UPDATE went out (``arm_mrai``); its expiry hands back to the engine, which sends what waited.
+  Cancelled with every other timer when the session leaves Established.
 
 OPEN checks done here (after the codec's §6.2 syntax checks): peer AS against the configuration
 (2/2), BGP Identifier equal to ours on iBGP (2/3, RFC 6286 §2.2), no common AFI/SAFI with IPv4
@@ -166,6 +169,17 @@ class Session:
     def deadlines(self) -> dict[str, float]:
         return dict(self._armed)
 
+    @property
+    def mrai_deadline(self) -> float | None:
+        """When the running MinRouteAdvertisementIntervalTimer expires (None: not running)."""
+        return self._armed.get("mrai")
+
+    def arm_mrai(self, at: float) -> None:
+        self._arm("mrai", at)
+
+    def cancel_mrai(self) -> None:
+        self._cancel("mrai")
+
     # --- timers ----------------------------------------------------------------------------
 
     def connect_retry_interval(self) -> float:
@@ -173,7 +187,7 @@ class Session:
         return base * self.rng.uniform(0.75, 1.0)  # RFC 4271 §10 jitter
 
     def on_timer(self, name: str, now: float) -> None:
-        self._armed.pop(name, None)
+        armed = self._armed.pop(name, None)
         if name == "connect_retry":
             self.event(BgpEvent.CONNECT_RETRY_TIMER_EXPIRES, now)
         elif name == "hold":
@@ -194,6 +208,8 @@ class Session:
                 self.event(BgpEvent.KEEPALIVE_TIMER_EXPIRES, now)
         elif name == "idle_hold" and self.state == BgpState.IDLE:
             self.event(self.start_event(automatic=True), now)
+        elif name == "mrai" and armed is not None and self.state is BgpState.ESTABLISHED:
+            self.owner.session_mrai_expired(self, now)  # (a stale expiry, already cancelled, is dropped)
 
     def start_event(self, *, automatic: bool) -> BgpEvent:
         if self.neighbor.passive:
