@@ -16,10 +16,11 @@ Files
 ``origination.py`` router-LSA (§12.4.1), network-LSA (§12.4.2), summary-LSAs as ABR (§12.4.3),
                    AS-external-LSAs (§12.4.4); MinLSInterval, LSRefreshTime, sequence numbers
 ``spf.py``         pure routing calculation: §16.1 Dijkstra with ECMP and §16.1.1 next hops,
-                   §16.2 inter-area, §16.4 AS-external type 1/2
+                   §16.2 inter-area, §16.4 AS-external type 1/2 (integer views of the LSAs)
+``spf_backoff.py`` when SPF runs: the RFC 8405 back-off (QUIET / SHORT_WAIT / LONG_WAIT)
 ``engine.py``      ``OspfEngine(config, rng)``: the Engine protocol of ``proto/base.py``, §8.2
-                   receive checks, timers (only changed deadlines are diffed), SPF throttle, RIB
-                   export, ``inspect``
+                   receive checks, timers (only changed deadlines are diffed), SPF scheduling,
+                   RIB export, ``handle_batch`` for packets read together, ``inspect``
 ================== ===========================================================================
 
 Transport contract with the driver (``router/``, raw IP protocol 89)
@@ -41,7 +42,7 @@ Transport contract with the driver (``router/``, raw IP protocol 89)
   external route's ``metric`` is its type-2 metric. Connected subnets appear as intra-area routes
   with an interface-only next hop (the RIB prefers the connected route).
 
-Route flow: Hello -> neighbor FSM -> DD/LSR/LSU exchange -> LSDB -> (``spf_delay``) SPF ->
+Route flow: Hello -> neighbor FSM -> DD/LSR/LSU exchange -> LSDB -> (RFC 8405 back-off) SPF ->
 ``RoutesChanged`` -> RIB; LSDB and neighbor changes -> ``origination.reconcile`` -> new LSAs
 flooded. ``SessionEvent("ospf", neighbor Router ID, old, new, event)`` on every neighbor state
 change, ``Log`` lines for interface state and DR/BDR changes, LSA installs (debug) and origination.
