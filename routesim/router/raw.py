@@ -17,6 +17,8 @@ import struct
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Interface
 
+from routesim.wire.ospf import shared_address
+
 log = logging.getLogger(__name__)
 
 OSPF_PROTO = 89
@@ -92,8 +94,8 @@ class RawPort:
                 continue
             ihl = (data[0] & 0x0F) * 4
             ttl = data[8]
-            src = IPv4Address(data[12:16])
-            dst = IPv4Address(data[16:20])
+            src = shared_address(int.from_bytes(data[12:16], "big"))
+            dst = shared_address(int.from_bytes(data[16:20], "big"))
             if src == self.address.ip:
                 continue
             self.received += 1

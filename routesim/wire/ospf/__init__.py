@@ -18,7 +18,9 @@ Map
 ``packet.py``   ``decode_packet`` (validation order of §8.2) and ``encode_packet``; ``OspfPacket``
 ``errors.py``   ``OspfDecodeError(DecodeError)`` with an ``OspfDropReason`` token
 ``_util.py``    private helpers (truncation -> OspfDecodeError, encode-time range checks, the
-                decode fast paths: cached ``IPv4Address``/enum values, ``fast_new``)
+                decode fast paths: cached ``IPv4Address``/enum values, ``fast_new``); its
+                ``address(int)`` (shared addresses that keep their hash) is exported as
+                ``shared_address`` for the raw-socket driver
 ==============  =============================================================================
 
 How a packet flows
@@ -64,6 +66,7 @@ Deviations and limits
 * ``ls_sequence_number`` is a signed int (§12.1.6); ``dd_sequence_number`` is unsigned.
 """
 
+from routesim.wire.ospf._util import address as shared_address
 from routesim.wire.ospf.auth import (
     Authentication,
     CryptographicAuth,
@@ -139,4 +142,5 @@ __all__ = [
     "fletcher_checksum",
     "fletcher_verify",
     "ospf_packet_checksum",
+    "shared_address",
 ]

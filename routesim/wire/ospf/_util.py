@@ -48,13 +48,41 @@ _ADDRESSES: dict[int, IPv4Address] = {}
 _ADDRESS_CACHE_SIZE = 1 << 16
 
 
+class SharedAddress(IPv4Address):
+    """An ``IPv4Address`` that keeps its hash and text: equal to, and hashing like, the plain one.
+
+    Router IDs and addresses from decoded packets are dictionary keys everywhere in the engine
+    (neighbors, LSDB keys, retransmission lists) and ``ipaddress`` hashes through ``hex()`` on every
+    lookup; a shared address computes it once.
+    """
+
+    __slots__ = ("_hash", "_text")
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self._hash = IPv4Address.__hash__(self)
+        self._text = IPv4Address.__str__(self)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"IPv4Address('{self._text}')"
+
+    def __reduce__(self):  # pickle/copy as a plain address
+        return (IPv4Address, (self._ip,))
+
+
 def address(value: int) -> IPv4Address:
-    """``IPv4Address(value)`` for a 32-bit int, from a bounded cache."""
+    """``IPv4Address(value)`` for a 32-bit int, from a bounded cache of :class:`SharedAddress`."""
     addr = _ADDRESSES.get(value)
     if addr is None:
         if len(_ADDRESSES) >= _ADDRESS_CACHE_SIZE:
             _ADDRESSES.clear()
-        addr = _ADDRESSES[value] = IPv4Address(value)
+        addr = _ADDRESSES[value] = SharedAddress(value)
     return addr
 
 
