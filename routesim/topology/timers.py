@@ -15,7 +15,9 @@ from routesim.topology.model import Timers
 
 RFC = Timers()
 #: ospf_min_ls_interval is 1 s here, but BIRD hard-codes MinLSInterval to 5 s (RFC 2328 App. B),
-#: so a BIRD node keeps 5 s whatever the profile says.
+#: so a BIRD node keeps 5 s whatever the profile says. ospf_min_ls_arrival keeps the RFC's ratio to
+#: MinLSInterval (1 s to 5 s): at half of it, instances originated 1 s apart that reached a router
+#: less than 0.5 s apart were dropped and waited a whole RxmtInterval.
 FAST = Timers(
     profile="fast",
     rip_update=5.0,
@@ -33,7 +35,7 @@ FAST = Timers(
     ospf_spf_time_to_learn=1.0,
     ospf_spf_holddown=3.0,
     ospf_min_ls_interval=1.0,
-    ospf_min_ls_arrival=0.5,
+    ospf_min_ls_arrival=0.2,
     bgp_keepalive=1.0,
     bgp_hold=3.0,
     bgp_connect_retry=2.0,
