@@ -126,6 +126,7 @@ def flood(
             if nbr is from_nbr:  # (1c)
                 continue
             nbr.retransmit[key] = lsa  # (1d)
+            nbr.retransmit_due[key] = now + ifc.cfg.retransmit_interval
             if nbr.lsu_rxmt_at is None:
                 nbr.lsu_rxmt_at = now + ifc.cfg.retransmit_interval
             added = True
@@ -270,6 +271,10 @@ def receive_lsu(eng: OspfEngine, ifc: Interface, nbr: Neighbor, lsu: LinkStateUp
         eng.send(ifc, _direct_dst(ifc, nbr), LinkStateAck(tuple(direct_acks)))
 
 
+#: timers fire a hair late or early; an LSA due within this much of "now" goes now
+_DUE_EPSILON = 1e-3
+
+
 def _delay_ack(eng: OspfEngine, ifc: Interface, header: LsaHeader, now: float) -> None:
     """§13.5: delayed acks are bundled and sent within RxmtInterval (here after 1 s at most)."""
     ifc.delayed_acks.append(header)
@@ -309,13 +314,27 @@ def receive_ack(eng: OspfEngine, ifc: Interface, nbr: Neighbor, ack: LinkStateAc
 
 
 def lsu_retransmit(eng: OspfEngine, ifc: Interface, nbr: Neighbor, now: float) -> None:
-    """§13.6: unacknowledged LSAs go again, unicast, every RxmtInterval."""
+    """§13.6: an LSA not acknowledged within RxmtInterval of being sent goes again, unicast.
+
+    Each LSA on the list has its own due time: one flooded a moment before the neighbor's timer
+    fires has not been left unacknowledged for RxmtInterval yet (its delayed ack may be on the
+    way), so it waits for its own turn instead of going again with the older ones.
+    """
     if not nbr.retransmit or nbr.state < N.EXCHANGE:
         nbr.lsu_rxmt_at = None
+        nbr.retransmit_due.clear()
         return
-    eng.counters["lsu_retransmits"] += 1
-    send_lsas(eng, ifc, _direct_dst(ifc, nbr), list(nbr.retransmit.values()))
-    nbr.lsu_rxmt_at = now + ifc.cfg.retransmit_interval
+    due_map, rxmt = nbr.retransmit_due, ifc.cfg.retransmit_interval
+    for key in [k for k in due_map if k not in nbr.retransmit]:
+        del due_map[key]
+    limit = now + _DUE_EPSILON
+    due = [lsa for key, lsa in nbr.retransmit.items() if due_map.get(key, now) <= limit]
+    if due:
+        eng.counters["lsu_retransmits"] += 1
+        send_lsas(eng, ifc, _direct_dst(ifc, nbr), due)
+        for lsa in due:
+            due_map[lsa.header.key] = now + rxmt
+    nbr.lsu_rxmt_at = min(due_map.get(k, now + rxmt) for k in nbr.retransmit)
 
 
 def premature_age(eng: OspfEngine, scope: Scope, key: tuple, now: float) -> None:

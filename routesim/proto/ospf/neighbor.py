@@ -136,6 +136,8 @@ class Neighbor:
     ls_requests: dict[LsaKey, LsaHeader] = field(default_factory=dict)
     lsr_sent: set[LsaKey] = field(default_factory=set)
     retransmit: dict[LsaKey, Lsa] = field(default_factory=dict)
+    #: when each LSA on ``retransmit`` is due again: RxmtInterval after it was last sent (§13.6)
+    retransmit_due: dict[LsaKey, float] = field(default_factory=dict)
     # Deadlines (named timers are derived from these, see engine.py)
     inactivity_at: float | None = None
     dd_rxmt_at: float | None = None
@@ -204,6 +206,7 @@ def _clear_lists(nbr: Neighbor) -> None:
     nbr.ls_requests.clear()
     nbr.lsr_sent.clear()
     nbr.retransmit.clear()
+    nbr.retransmit_due.clear()
     nbr.last_tx_dd = nbr.last_rx_dd = None
     nbr.dd_rxmt_at = nbr.lsr_rxmt_at = nbr.lsu_rxmt_at = None
 
@@ -241,6 +244,7 @@ def _a_summary(eng: OspfEngine, ifc: Interface, nbr: Neighbor, now: float) -> Ne
             current = entry.current(now, maxage)
             if current.header.age >= maxage:
                 nbr.retransmit[key] = current
+                nbr.retransmit_due[key] = now + ifc.cfg.retransmit_interval
             else:
                 nbr.db_summary.append(current.header)
     if nbr.retransmit and nbr.lsu_rxmt_at is None:

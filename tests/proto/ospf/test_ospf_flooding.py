@@ -329,3 +329,39 @@ def test_packets_handled_as_one_batch_are_flooded_on_in_one_update() -> None:
     (one,) = results["batch"]
     assert sorted(int(lsa.header.ls_type) for lsa in one.lsas) == [1, 5, 5]
     assert len(results["one-by-one"]) == 2
+
+
+def test_each_lsa_is_retransmitted_rxmtinterval_after_it_was_sent_not_with_older_ones() -> None:
+    # §13.6: r2's acks are lost, so r1 retransmits; an LSA flooded 1.5 s after the first one has
+    # not been unacknowledged for RxmtInterval (2 s) when the first is due, so it waits its turn
+    net = line(3)
+    net.run(20)
+    net.drop = lambda now, s, r, pkt: s == "r2" and r == "r1" and isinstance(pkt.body, LinkStateAck)
+    t0 = net.now
+    net.feed("r1", static("192.0.2.0/24"))
+    net.run_for(1.5)
+    t1 = net.now
+    net.feed("r1", static("192.0.2.0/24", "198.51.100.0/24"))
+    net.run_for(4.2)
+    sends = [
+        (
+            t,
+            {
+                str(lsa.header.link_state_id)
+                for lsa in decode_packet(a.data).body.lsas
+                if lsa.header.ls_type == 5
+            },
+        )
+        for t, r, a in net.trace
+        if t >= t0 and r == "r1" and isinstance(a, Send) and a.iface == "r"
+        if isinstance(decode_packet(a.data).body, LinkStateUpdate)
+    ]
+    first = [ext for t, ext in sends if "192.0.2.0" in ext]
+    second = [(t, ext) for t, ext in sends if "198.51.100.0" in ext]
+    assert len(first) >= 3  # flooded, then again at t0+2 and t0+4
+    times = [t for t, _ in second]
+    assert times[0] == t1  # flooded at once
+    assert all(t - t1 >= 2.0 - 1e-6 for t in times[1:]) and len(times) >= 2  # first retransmit at t1+2
+    # the retransmission at t0+2 carries the first LSA only
+    (at_t0_2,) = [ext for t, ext in sends if abs(t - (t0 + 2.0)) < 1e-6]
+    assert at_t0_2 == {"192.0.2.0"}
