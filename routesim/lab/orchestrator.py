@@ -347,7 +347,10 @@ class Lab:
                 self.nodes[job[0]].pid = pid
                 self.state.register_pid(pid, "router", node=job[0], save=False)
         self.state.save()
-        self.zygote.release()  # after a failed spawn too: the others must not wait forever
+        try:
+            self.zygote.release()  # after a failed spawn too: the others must not wait forever
+        except Exception as e:
+            error = error or e
         if error is not None:
             raise error
         self.progress(f"started {len(routers)} routesim routers")
@@ -558,13 +561,6 @@ class Lab:
         return subprocess.run(
             nsx.netns_argv(self.names.netns(node), argv), capture_output=True, text=True, timeout=timeout
         )
-
-    def release(self) -> None:
-        """Open the start gate: every router spawned with ``hold`` starts now."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b'{"op": "release"}\n')
-        self.proc.stdin.flush()
-        self._wait(lambda r: r.get("op") == "released", 10.0, "start gate")
 
     def detach(self) -> None:
         """Leave the lab running after this process exits (``run --keep``)."""

@@ -173,6 +173,9 @@ class _Prefix(IPv4Network):
     def __repr__(self) -> str:
         return f"IPv4Network('{self}')"
 
+    def __reduce__(self):  # pickle/copy as a plain network
+        return (IPv4Network, (str(self),))
+
 
 _PREFIXES: dict[tuple[int, int], IPv4Network] = {}
 _NEXT_HOPS: dict[tuple[int | None, str | None], NextHop] = {}
