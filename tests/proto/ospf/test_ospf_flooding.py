@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
 from ospf_harness import FAST_TIMERS, Net, engine, iface
 
 from routesim.proto.base import NextHop, PacketIn, RibChanged, Route, RouteProtocol, Send
@@ -365,3 +366,19 @@ def test_each_lsa_is_retransmitted_rxmtinterval_after_it_was_sent_not_with_older
     # the retransmission at t0+2 carries the first LSA only
     (at_t0_2,) = [ext for t, ext in sends if abs(t - (t0 + 2.0)) < 1e-6]
     assert at_t0_2 == {"192.0.2.0"}
+
+
+def test_delayed_acks_leave_after_a_quarter_of_rxmtinterval() -> None:
+    # §13.5: well within RxmtInterval (2 s here): 0.5 s after the update, not 1 s
+    net = line(3)
+    net.run(20)
+    t0 = net.now
+    net.feed("r1", static("192.0.2.0/24"))
+    net.run_for(1.5)
+    acks = [
+        t
+        for t, r, a in net.trace
+        if t >= t0 and r == "r2" and isinstance(a, Send) and a.iface == "l"
+        if isinstance(decode_packet(a.data).body, LinkStateAck)
+    ]
+    assert acks and acks[0] - t0 == pytest.approx(0.01 + 0.5, abs=0.02)
