@@ -198,9 +198,7 @@ def _next_hop(gateway: int | None, iface: str | None) -> NextHop:
     if h is None:
         if len(_NEXT_HOPS) >= 1 << 16:
             _NEXT_HOPS.clear()
-        h = _NEXT_HOPS[(gateway, iface)] = NextHop(
-            IPv4Address(gateway) if gateway is not None else None, iface
-        )
+        h = _NEXT_HOPS[(gateway, iface)] = NextHop(address(gateway) if gateway is not None else None, iface)
     return h
 
 
