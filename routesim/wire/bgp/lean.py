@@ -35,7 +35,7 @@ from routesim.wire.bgp.attributes import (
 )
 from routesim.wire.bgp.framing import MARKER
 from routesim.wire.bgp.negotiated import Negotiated
-from routesim.wire.bgp.nlri import _KEY_MASKS, _KEY_SHIFTS, _OCTETS, decode_prefix_keys
+from routesim.wire.bgp.nlri import decode_prefix_keys
 
 
 class LeanUpdate(NamedTuple):
@@ -54,7 +54,6 @@ class LeanUpdate(NamedTuple):
 
 _new = object.__new__
 _from_bytes = int.from_bytes
-_AS_SEQUENCE = _SEGMENT_TYPES[2]
 _new_tuple = tuple.__new__
 _set_path_segments = object.__setattr__
 _SEG_TYPE = AsPathSegment.__dict__["type"].__set__  # slot setters: no frozen __setattr__
@@ -75,6 +74,11 @@ def _segment(stype: int, asns: tuple[int, ...]) -> AsPathSegment:
 
 def _as_path(data: bytes, pos: int, end: int) -> AsPath | None:
     """AS_PATH of 4-octet AS numbers in ``data[pos:end]`` (``AsPath.decode_value``'s checks)."""
+    count = data[pos + 1] if end - pos >= 2 else 0
+    if data[pos] == 2 and count and end - pos == 2 + 4 * count:  # the usual: one AS_SEQUENCE
+        path = _new(AsPath)
+        _set_path_segments(path, "segments", (_segment(2, _UNPACK_AS4[count](data, pos + 2)),))
+        return path
     segments = []
     while pos < end:
         if end - pos < 2:
@@ -117,20 +121,9 @@ def decode_lean(data: bytes, negotiated: Negotiated) -> LeanUpdate | None:
             return None
     else:
         withdrawn = []
-    # decode_prefix_keys for the NLRI, inlined (most UPDATEs of a table carry a few prefixes)
-    nlri = []
-    i = aend
-    while i < n:
-        length = data[i]
-        if length > 32:
-            return None
-        j = i + 1 + _OCTETS[length]
-        if j > n:
-            return None
-        nlri.append(
-            ((_from_bytes(data[i + 1 : j], "big") << _KEY_SHIFTS[length]) & _KEY_MASKS[length]) | length
-        )
-        i = j
+    nlri = decode_prefix_keys(data, aend, n)
+    if nlri is None:
+        return None
     if astart == aend:
         if nlri:
             return None  # NLRI without ORIGIN, AS_PATH, NEXT_HOP: Update.decode's treat-as-withdraw
@@ -173,17 +166,9 @@ def _attributes_in_order(data: bytes, pos: int, end: int, internal: bool) -> _At
     pos = vstart + data[pos + 2]
     if pos > end or pos - vstart < 2:
         return None
-    count = data[vstart + 1]
-    if pos - vstart == 2 + 4 * count and data[vstart] == 2 and count:
-        seg = _new(AsPathSegment)
-        _SEG_TYPE(seg, _AS_SEQUENCE)
-        _SEG_ASNS(seg, _UNPACK_AS4[count](data, vstart + 2))
-        as_path = _new(AsPath)
-        _set_path_segments(as_path, "segments", (seg,))
-    else:
-        as_path = _as_path(data, vstart, pos)
-        if as_path is None:
-            return None
+    as_path = _as_path(data, vstart, pos)
+    if as_path is None:
+        return None
     # NEXT_HOP: 40 03 04 a.b.c.d, a unicast host address
     if (
         pos + 7 > end
@@ -251,17 +236,9 @@ def _attributes_any(data: bytes, pos: int, aend: int, required: int) -> _Attrs |
         if code == 2:
             if flags & 0xE0 != 0x40:
                 return None
-            count = data[vstart + 1] if size >= 2 else 0
-            if size == 2 + 4 * count and data[vstart] == 2 and count:  # one AS_SEQUENCE
-                seg = _new(AsPathSegment)
-                _SEG_TYPE(seg, _AS_SEQUENCE)
-                _SEG_ASNS(seg, _UNPACK_AS4[count](data, vstart + 2))
-                as_path = _new(AsPath)
-                _set_path_segments(as_path, "segments", (seg,))
-            else:
-                as_path = _as_path(data, vstart, vend)
-                if as_path is None:
-                    return None
+            as_path = _as_path(data, vstart, vend)
+            if as_path is None:
+                return None
         elif code == 3:
             if flags & 0xE0 != 0x40 or size != 4 or data[vstart] in _BAD_NEXT_HOP_FIRST_OCTET:
                 return None
