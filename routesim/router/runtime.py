@@ -319,42 +319,24 @@ class Router:
     # --- engines ---------------------------------------------------------------------------
 
     def feed(self, name: str, event: Event) -> None:
-        engine = self.engines.get(name)
-        if engine is None:
-            return
-        try:
-            actions = engine.handle(event, self.now())
-        except Exception:
-            # An engine bug must not take the router down; it is logged with the event.
-            log.exception("%s: engine failed on %r", name, type(event).__name__)
-            self.events.add(
-                "log",
-                self.now(),
-                protocol=name,
-                level="error",
-                message=f"engine error on {type(event).__name__}",
-            )
-            return
-        self._perform(name, actions)
+        self.feed_all(name, [event])
 
     def feed_all(self, name: str, events: list[Event]) -> None:
         """Events that arrived together, in one engine call where the engine can (``handle_all``)."""
         engine = self.engines.get(name)
         if engine is None or not events:
             return
-        if len(events) == 1:
-            self.feed(name, events[0])
-            return
         try:
-            actions = handle_all(engine, events, self.now())
+            if len(events) == 1:
+                actions = engine.handle(events[0], self.now())
+            else:
+                actions = handle_all(engine, events, self.now())
         except Exception:
-            log.exception("%s: engine failed on a batch of %d events", name, len(events))
+            # An engine bug must not take the router down; it is logged with the event(s).
+            what = type(events[0]).__name__ if len(events) == 1 else f"{len(events)} events"
+            log.exception("%s: engine failed on %s", name, what)
             self.events.add(
-                "log",
-                self.now(),
-                protocol=name,
-                level="error",
-                message=f"engine error on {len(events)} events",
+                "log", self.now(), protocol=name, level="error", message=f"engine error on {what}"
             )
             return
         self._perform(name, actions)

@@ -17,6 +17,7 @@ route with several next hops (ECMP). TOS metrics other than 0 are ignored.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import struct
 from collections.abc import Mapping
@@ -148,7 +149,7 @@ def _view(lsa: Lsa) -> _RouterView | _NetworkView:
 
 
 class _Prefix(IPv4Network):
-    """An ``IPv4Network`` that computes its hash and text once.
+    """An ``IPv4Network`` that computes its hash and text once (like ``shared_address``).
 
     Equal to, and hashing like, the plain ``IPv4Network`` of the same prefix (so either finds the
     other in a dict): only faster, since a routing table's prefixes are hashed in every dict they
@@ -156,50 +157,35 @@ class _Prefix(IPv4Network):
     recomputes both each time.
     """
 
+    def __init__(self, address: object, strict: bool = True) -> None:
+        super().__init__(address, strict)
+        self._hash = IPv4Network.__hash__(self)
+        self._text = IPv4Network.__str__(self)
+
     def __hash__(self) -> int:
-        try:
-            return self.__dict__["_hash"]
-        except KeyError:
-            h = self.__dict__["_hash"] = IPv4Network.__hash__(self)
-            return h
+        return self._hash
 
     def __str__(self) -> str:
-        try:
-            return self.__dict__["_str"]
-        except KeyError:
-            text = self.__dict__["_str"] = IPv4Network.__str__(self)
-            return text
+        return self._text
 
     def __repr__(self) -> str:
-        return f"IPv4Network('{self}')"
+        return f"IPv4Network('{self._text}')"
 
     def __reduce__(self):  # pickle/copy as a plain network
-        return (IPv4Network, (str(self),))
+        return (IPv4Network, (self._text,))
 
 
-_PREFIXES: dict[tuple[int, int], IPv4Network] = {}
-_NEXT_HOPS: dict[tuple[int | None, str | None], NextHop] = {}
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def _prefix(network: int, mask: int) -> IPv4Network:
-    """One shared ``IPv4Network`` per prefix (bounded cache): cheap to build, and equal routes of
-    consecutive runs compare by identity."""
-    p = _PREFIXES.get((network, mask))
-    if p is None:
-        if len(_PREFIXES) >= 1 << 16:
-            _PREFIXES.clear()
-        p = _PREFIXES[(network, mask)] = _Prefix((network, str(IPv4Address(mask))))
-    return p
+    """One shared ``IPv4Network`` per prefix: cheap to build, and equal routes of consecutive runs
+    compare by identity."""
+    return _Prefix((network, str(IPv4Address(mask))))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _next_hop(gateway: int | None, iface: str | None) -> NextHop:
     """One shared :class:`NextHop` per (gateway, interface), for the same reason as :func:`_prefix`."""
-    h = _NEXT_HOPS.get((gateway, iface))
-    if h is None:
-        if len(_NEXT_HOPS) >= 1 << 16:
-            _NEXT_HOPS.clear()
-        h = _NEXT_HOPS[(gateway, iface)] = NextHop(address(gateway) if gateway is not None else None, iface)
-    return h
+    return NextHop(address(gateway) if gateway is not None else None, iface)
 
 
 def intra_area(
