@@ -54,6 +54,39 @@ FEEDER_ADDR, SPEAKER_ADDR = IPv4Address("10.99.0.1"), IPv4Address("10.99.0.2")
 FEEDER_AS, SPEAKER_AS = 65001, 65000
 GOBGP_API = 50051
 SPEAKERS = ("routesim", "bird", "frr", "gobgp")
+
+
+def speaker_config() -> dict:
+    """The routesim speaker's router config (``router.json``), without control socket and event log:
+    a passive eBGP neighbour of the feeder that keeps routes out of the kernel."""
+    return {
+        "node": "bench",
+        "router_id": str(SPEAKER_ADDR),
+        "loopback": None,
+        "interfaces": [{"name": IF_SPEAKER, "address": f"{SPEAKER_ADDR}/30"}],
+        "protocols": {
+            "bgp": {
+                "asn": SPEAKER_AS,
+                "neighbors": [
+                    {
+                        "address": str(FEEDER_ADDR),
+                        "remote_as": FEEDER_AS,
+                        "local_address": str(SPEAKER_ADDR),
+                        "description": "feeder",
+                        "passive": True,
+                        "hold_time": 240,
+                    }
+                ],
+                "announce": [],
+                "install_routes": False,
+            }
+        },
+        "timers": {"bgp_hold": 240.0, "bgp_keepalive": 80.0},
+        "mode": "netns",
+        "install_fib": False,
+    }
+
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -174,32 +207,9 @@ class RoutesimSpeaker(Speaker):
         self._query = query
         self.ctl = str(self.dir / "ctl.sock")
         conf = {
-            "node": "bench",
-            "router_id": str(SPEAKER_ADDR),
-            "loopback": None,
-            "interfaces": [{"name": IF_SPEAKER, "address": f"{SPEAKER_ADDR}/30"}],
-            "protocols": {
-                "bgp": {
-                    "asn": SPEAKER_AS,
-                    "neighbors": [
-                        {
-                            "address": str(FEEDER_ADDR),
-                            "remote_as": FEEDER_AS,
-                            "local_address": str(SPEAKER_ADDR),
-                            "description": "feeder",
-                            "passive": True,
-                            "hold_time": 240,
-                        }
-                    ],
-                    "announce": [],
-                    "install_routes": False,
-                }
-            },
-            "timers": {"bgp_hold": 240.0, "bgp_keepalive": 80.0},
+            **speaker_config(),
             "control": self.ctl,
             "event_log": str(self.dir / "events.jsonl"),
-            "mode": "netns",
-            "install_fib": False,
         }
         (self.dir / "router.json").write_text(json.dumps(conf, indent=2))
         self._popen([sys.executable, "-m", "routesim.router", str(self.dir / "router.json")], "router.log")

@@ -29,13 +29,13 @@ import pstats
 import subprocess
 import sys
 import time
-from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bgp_feeder import build_stream
+from benchmarks.bgp_ingest import FEEDER_ADDR, FEEDER_AS, SPEAKER_ADDR, speaker_config
 from routesim.proto.base import (
     Action,
     ArmTimer,
@@ -52,41 +52,10 @@ from routesim.router.engines import build_engines
 from routesim.router.runtime import GC_THRESHOLDS
 from routesim.wire.bgp import KEEPALIVE, Open
 
-FEEDER_ADDR, SPEAKER_ADDR = IPv4Address("10.99.0.1"), IPv4Address("10.99.0.2")
-FEEDER_AS, SPEAKER_AS = 65001, 65000
-IF_SPEAKER = "bnbgp-s"
-
 
 def router_config() -> RouterConfig:
     """What ``bgp_ingest.py`` gives the routesim speaker (control socket and event log aside)."""
-    return RouterConfig.from_json(
-        {
-            "node": "bench",
-            "router_id": str(SPEAKER_ADDR),
-            "loopback": None,
-            "interfaces": [{"name": IF_SPEAKER, "address": f"{SPEAKER_ADDR}/30"}],
-            "protocols": {
-                "bgp": {
-                    "asn": SPEAKER_AS,
-                    "neighbors": [
-                        {
-                            "address": str(FEEDER_ADDR),
-                            "remote_as": FEEDER_AS,
-                            "local_address": str(SPEAKER_ADDR),
-                            "description": "feeder",
-                            "passive": True,
-                            "hold_time": 240,
-                        }
-                    ],
-                    "announce": [],
-                    "install_routes": False,
-                }
-            },
-            "timers": {"bgp_hold": 240.0, "bgp_keepalive": 80.0},
-            "mode": "netns",
-            "install_fib": False,
-        }
-    )
+    return RouterConfig.from_json(speaker_config())
 
 
 CACHE = Path("/tmp/routesim-bench")

@@ -188,6 +188,18 @@ class Result:
     error: str = ""
 
 
+def down_and_check(lab: Lab, pids: list[int]) -> str:
+    """Tear the lab down and say what it left behind (``" LEFTOVERS: ..."``, or ``""``)."""
+    if not pids and lab.state is not None:
+        try:
+            pids = lab_pids(lab)
+        except Exception:
+            pass
+    lab.down()
+    left = leftovers(lab, pids)
+    return f" LEFTOVERS: {', '.join(left)}" if left else ""
+
+
 def router_pids(lab: Lab) -> list[int]:
     pids: list[int] = []
     for h in lab.nodes.values():
@@ -237,15 +249,7 @@ def measure(
         res.error = f"{type(e).__name__}: {e}"
     finally:
         orchestrator.Zygote = _ZYGOTE  # type: ignore[misc]
-        if not pids and lab.state is not None:
-            try:
-                pids = lab_pids(lab)
-            except Exception:
-                pass
-        lab.down()
-        left = leftovers(lab, pids)
-        if left:
-            res.error += f" LEFTOVERS: {', '.join(left)}"
+        res.error += down_and_check(lab, pids)
     return res
 
 

@@ -54,14 +54,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.lab_up import cpu_seconds, smaps_rollup
+from benchmarks.lab_up import cpu_seconds, down_and_check, smaps_rollup
 from routesim.lab import netns as nsx
 from routesim.lab.convergence import wait_converged
 from routesim.lab.names import list_all_netns
 from routesim.lab.orchestrator import Lab
 from routesim.oracle import expected_tables
 from routesim.router.netlink import RTPROT_ROUTESIM
-from routesim.testing import lab_pids, leftovers
+from routesim.testing import lab_pids
 from routesim.topology import load_topology
 from routesim.topology.model import NodeKind, Topology
 
@@ -369,15 +369,7 @@ def measure(topo: Topology, kind: str, size: int, timeout: float) -> Result:
     finally:
         if lab.watcher is not None:
             lab.watcher.close()
-        if not pids and lab.state is not None:
-            try:
-                pids = lab_pids(lab)
-            except Exception:
-                pass
-        lab.down()
-        left = leftovers(lab, pids)
-        if left:
-            res.error += f" LEFTOVERS: {', '.join(left)}"
+        res.error += down_and_check(lab, pids)
     return res
 
 
