@@ -186,3 +186,11 @@ def _h(seq: int, checksum: int = 1, age: int = 0) -> LsaHeader:
 def test_compare_instances(a, b, expected) -> None:
     assert compare_instances(a, b) == expected
     assert compare_instances(b, a) == -expected
+
+
+def test_only_a_redistributing_instance_wants_the_rib() -> None:
+    from routesim.proto.base import RouteProtocol as RP
+
+    plain = engine("1.1.1.1", iface("e0", "10.0.12.1/24"))
+    redistributing = engine("1.1.1.1", iface("e0", "10.0.12.1/24"), redistribute=frozenset({RP.STATIC}))
+    assert (plain.wants_rib, redistributing.wants_rib) == (False, True)

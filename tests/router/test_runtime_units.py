@@ -1,0 +1,67 @@
+"""Runtime pieces without sockets: the FIB write's event-log entry and who is offered the RIB."""
+
+from __future__ import annotations
+
+import asyncio
+from ipaddress import IPv4Address, IPv4Network
+
+from routesim.proto.base import NextHop, RibChanged, Route, RouteProtocol
+from routesim.router.config import RouterConfig
+from routesim.router.runtime import FIB_LOG_SAMPLE, Router
+
+
+def _router(tmp_path) -> Router:
+    cfg = RouterConfig("r1", IPv4Address("1.1.1.1"), None, (), event_log=str(tmp_path / "e.jsonl"))
+    return Router(cfg)
+
+
+class FakeBatch:
+    def apply(self, changes):
+        return [0] * len(changes)
+
+
+def test_a_large_fib_write_is_one_bounded_log_entry(tmp_path):
+    r = _router(tmp_path)
+    hop = frozenset({NextHop(IPv4Address("10.0.0.2"), "e0")})
+    routes = [Route(IPv4Network((0x0A000000 + (i << 8), 24)), RouteProtocol.OSPF, 1, hop) for i in range(500)]
+
+    async def run():
+        r._loop = asyncio.get_running_loop()
+        r._fib, r._fib_batch = object(), FakeBatch()
+        r.rib.update("ospf", 0.0, upserts=routes)
+        r._fib_dirty = True
+        await r._sync_fib()
+
+    asyncio.run(run())
+    (entry,) = [e for e in r.events.entries if e["kind"] == "fib"]
+    assert entry["replaced"] == 500 and entry["deleted"] == 0
+    assert entry["replace"] == [str(rt.prefix) for rt in routes[:FIB_LOG_SAMPLE]]
+    assert r.counters["fib_installs"] == 500 and r.rib.fib_diff() == []
+    r.events.close()
+
+
+class Engine:
+    def __init__(self, name, wants):
+        self.name, self.seen = name, []
+        if wants is not None:
+            self.wants_rib = wants
+
+    def handle(self, event, now):
+        self.seen.append(event)
+        return []
+
+
+def test_the_rib_is_offered_only_to_engines_that_want_it(tmp_path):
+    r = _router(tmp_path)
+    engines = {"a": Engine("a", None), "b": Engine("b", True), "c": Engine("c", False)}
+    r.engines = engines
+
+    async def run():
+        r._loop = asyncio.get_running_loop()
+        r._offer_rib()
+
+    asyncio.run(run())
+    assert [type(e) for e in engines["a"].seen] == [RibChanged]
+    assert [type(e) for e in engines["b"].seen] == [RibChanged]
+    assert engines["c"].seen == []
+    r.events.close()
