@@ -88,6 +88,7 @@ def _ospf(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tup
             spf_long_delay=t.get("ospf_spf_long_delay", 5.0),
             spf_time_to_learn=t.get("ospf_spf_time_to_learn", 1.0),
             spf_holddown=t.get("ospf_spf_holddown", 10.0),
+            adjacency_hold=t.get("ospf_adjacency_hold", 0.0),
             min_ls_interval=t.get("ospf_min_ls_interval", 5.0),
             min_ls_arrival=t.get("ospf_min_ls_arrival", 1.0),
         ),

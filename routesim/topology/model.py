@@ -161,6 +161,7 @@ class Timers:
     ospf_spf_long_delay: float = 2.0
     ospf_spf_time_to_learn: float = 1.0
     ospf_spf_holddown: float = 10.0
+    ospf_adjacency_hold: float = 0.0
     ospf_min_ls_interval: float = 5.0
     ospf_min_ls_arrival: float = 1.0
     bgp_keepalive: float = 60.0

@@ -34,6 +34,7 @@ FAST = Timers(
     ospf_spf_long_delay=1.0,
     ospf_spf_time_to_learn=1.0,
     ospf_spf_holddown=3.0,
+    ospf_adjacency_hold=1.0,
     ospf_min_ls_interval=1.0,
     ospf_min_ls_arrival=0.2,
     bgp_keepalive=1.0,

@@ -121,3 +121,25 @@ def test_ospf_auth_mode_of_the_wrong_type_is_an_error_not_a_crash() -> None:
 
     with pytest.raises(TopologyError, match=r"ospf\.auth\.mode: bad auth mode"):
         load_topology_text("name: t\nnodes: {r1: {ospf: {auth: {mode: [], key: k}}}}\n", "t.yaml")
+
+
+def test_every_timer_is_documented_with_its_rfc_and_fast_values() -> None:
+    """docs/topology.md's timers table lists each field of ``Timers`` with both profiles' values."""
+    from pathlib import Path
+
+    from routesim.topology.timers import FAST, FIELDS, RFC
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "topology.md").read_text()
+    table = doc.split("| field | `rfc` | `fast` | notes |", 1)[1].split("\n\n", 1)[0]
+    rows: dict[str, tuple[str, str]] = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        names = [n.strip().strip("`") for n in cells[0].split("/")]
+        if len(names) == 2 and names[1].startswith("_"):  # `bgp_..._ebgp` / `_ibgp`
+            names[1] = names[0].rsplit("_", 1)[0] + names[1]
+        for name, rfc, fast in zip(names, cells[1].split("/"), cells[2].split("/"), strict=True):
+            rows[name] = (rfc.strip(), fast.strip())
+    for field in FIELDS:
+        assert field in rows, f"{field} missing from the timers table of docs/topology.md"
+        assert float(rows[field][0]) == getattr(RFC, field), field
+        assert float(rows[field][1]) == getattr(FAST, field), field

@@ -88,6 +88,10 @@ class OspfTimers:
     and ``spf_long_delay`` the waits while changes keep coming (SHORT_ and LONG_SPF_DELAY),
     ``spf_time_to_learn`` how long the short ones last (TIME_TO_LEARN_INTERVAL), ``spf_holddown``
     the quiet time that resets it (HOLDDOWN_INTERVAL). Changes during a wait join that run.
+
+    ``adjacency_hold`` (0 = off, RFC 2328 as written) is the longest a new router- or network-LSA
+    instance waits while adjacencies are still forming, so that one instance describes them all
+    (``origination.adjacency_hold``).
     """
 
     spf_delay: float = 1.0
@@ -99,6 +103,7 @@ class OspfTimers:
     spf_long_delay: float = 5.0
     spf_time_to_learn: float = 1.0
     spf_holddown: float = 10.0
+    adjacency_hold: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.lsrefresh < self.maxage <= 3600:
@@ -107,6 +112,8 @@ class OspfTimers:
             raise ValueError("SPF delays must not be negative")
         if self.spf_time_to_learn <= 0 or self.spf_holddown <= 0:
             raise ValueError("spf_time_to_learn and spf_holddown must be positive")
+        if self.adjacency_hold < 0:
+            raise ValueError("adjacency_hold must not be negative")
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,9 @@ class OspfEngine:
         self.redistributed: frozenset[IPv4Network] = frozenset()
         self.last_originated: dict[tuple[Scope, LsaKey], float] = {}
         self.originate_at: float | None = None
+        #: when the current adjacency hold began (``origination.adjacency_hold``), None if none
+        self.hold_since: float | None = None
+        self.started_at = 0.0
         self.spf_at: float | None = None
         self.spf_backoff = SpfBackoff(config.timers)
         self.maxage_check_due = False
@@ -170,6 +173,7 @@ class OspfEngine:
     def start(self, now: float) -> list[Action]:
         """Bring every configured interface up (§9.3 InterfaceUp) and originate the router-LSAs."""
         self._running = True
+        self.started_at = now
         self._out = []
         for ifc in self.ifaces.values():
             interface_event(self, ifc, InterfaceEvent.INTERFACE_UP, now)
@@ -659,6 +663,17 @@ class OspfEngine:
                 }
                 for r in sorted(self.spf_routes.values(), key=lambda r: r.prefix)
             ],
+            "origination": {
+                # a new router-/network-LSA waiting for adjacencies still forming (adjacency_hold)
+                "adjacency_hold_in": (
+                    round(max(0.0, self.hold_since + self.config.timers.adjacency_hold - now), 3)
+                    if self.hold_since is not None
+                    else None
+                ),
+                "next_in": round(max(0.0, self.originate_at - now), 3)
+                if self.originate_at is not None
+                else None,
+            },
             "spf": {
                 **self.spf_backoff.inspect(now),
                 "next_run_in": round(max(0.0, self.spf_at - now), 3) if self.spf_at is not None else None,

@@ -194,6 +194,8 @@ def set_state(
     if (old == N.FULL) != (new == N.FULL):
         eng.originate_soon()
         eng.schedule_spf(now)
+    elif eng.hold_since is not None:
+        eng.originate_soon()  # an adjacency held for may have given up: origination.adjacency_hold
     crossed = (old >= N.TWO_WAY) != (new >= N.TWO_WAY)
     if crossed and ifc.broadcast:
         interface_event(eng, ifc, InterfaceEvent.NEIGHBOR_CHANGE, now)

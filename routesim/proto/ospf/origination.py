@@ -19,7 +19,8 @@ no sequence number):
 :func:`reconcile` then compares that set with our instances in the LSDB: a changed or missing LSA
 gets a new instance (sequence number one past the installed one, §12.1.6), unless the previous
 instance is younger than MinLSInterval, in which case it waits for the ``("ospf", "originate")``
-timer (§12.4); an instance older than LSRefreshTime is refreshed (§12.4 (1)); an own LSA no longer
+timer (§12.4), or, for router- and network-LSAs, while adjacencies are still forming
+(:func:`adjacency_hold`); an instance older than LSRefreshTime is refreshed (§12.4 (1)); an own LSA no longer
 wanted, or a stale one received from a neighbor after a restart (§13.4), is flushed by premature
 aging (§14.1).
 """
@@ -34,7 +35,7 @@ from routesim.proto.base import Log
 from routesim.proto.ospf.flooding import flood, install, premature_age
 from routesim.proto.ospf.interface import Interface, InterfaceState
 from routesim.proto.ospf.lsdb import LsaKey, Scope
-from routesim.proto.ospf.neighbor import NeighborState
+from routesim.proto.ospf.neighbor import NeighborState, should_be_adjacent
 from routesim.proto.ospf.spf import BACKBONE
 from routesim.wire.ospf import (
     AsbrSummaryLsa,
@@ -170,6 +171,53 @@ def _externals(eng: OspfEngine) -> list[AsExternalLsa]:
     return out
 
 
+#: The LSAs whose contents follow the adjacencies (§12.4.1 links to Full neighbors, §12.4.2 the
+#: attached routers of a network): the ones :func:`adjacency_hold` applies to.
+ADJACENCY_LSAS = (LsType.ROUTER, LsType.NETWORK)
+_FORMING = (NeighborState.INIT, NeighborState.EX_START, NeighborState.EXCHANGE, NeighborState.LOADING)
+
+
+def adjacencies_forming(eng: OspfEngine, now: float) -> bool:
+    """Whether an adjacency is on its way to Full: a neighbor in Init, ExStart, Exchange or Loading,
+    or in 2-Way where §10.4 wants an adjacency; and, during the first hold after start, an
+    interface on which no neighbor has been heard yet (its neighbors' Hellos are still to come)."""
+    starting = now < eng.started_at + eng.config.timers.adjacency_hold
+    for ifc in eng.ifaces.values():
+        if ifc.cfg.passive or ifc.state in (InterfaceState.DOWN, InterfaceState.LOOPBACK):
+            continue
+        if starting and not ifc.neighbors:
+            return True
+        for nbr in ifc.neighbors.values():
+            if nbr.state in _FORMING or (nbr.state == NeighborState.TWO_WAY and should_be_adjacent(ifc, nbr)):
+                return True
+    return False
+
+
+def adjacency_hold(eng: OspfEngine, now: float) -> float | None:
+    """Until when a new router- or network-LSA instance waits, or None to originate it now.
+
+    When several adjacencies form together (a router starting, a LAN coming up, a router restarting
+    next to us), RFC 2328 as written originates the router-LSA at the first that reaches Full
+    (§12.4 (4)) and again, MinLSInterval later, with the others: two instances flooded through the
+    whole area where one would do. With ``adjacency_hold`` > 0 a new instance waits while
+    :func:`adjacencies_forming`, at most ``adjacency_hold`` from the first change held, and goes
+    out as soon as the last forming adjacency is Full (or gave up). A single adjacency coming up,
+    or any going down, is never held: nothing else is forming then. The RFC leaves the moment of
+    origination to the implementation within MinLSInterval; this only ever delays it, by a bound.
+    """
+    hold = eng.config.timers.adjacency_hold
+    if hold <= 0 or not adjacencies_forming(eng, now):
+        eng.hold_since = None
+        return None
+    if eng.hold_since is None:
+        eng.hold_since = now
+    until = eng.hold_since + hold
+    return until if now < until - 1e-6 else None
+
+
+_NOT_ASKED = -1.0
+
+
 def _same(a: Lsa, b: Lsa) -> bool:
     return a.header.options == b.header.options and a.raw[20:] == b.raw[20:]
 
@@ -180,12 +228,19 @@ def reconcile(eng: OspfEngine, now: float) -> None:
     maxage = eng.lsdb.maxage
     want = desired(eng)
     eng.originate_at = None
+    held: float | None = _NOT_ASKED
     for (scope, key), template in want.items():
         entry = eng.lsdb.get(scope, key)
         if entry is not None:
             age = entry.age(now, maxage)
             if age < maxage and _same(entry.lsa, template) and age < timers.lsrefresh:
                 eng.lsdb.mark_own(scope, key)  # bumps the version if it changes: next_refresh()
+                continue
+        if key[0] in ADJACENCY_LSAS:
+            if held == _NOT_ASKED:
+                held = adjacency_hold(eng, now)
+            if held is not None:
+                eng.originate_at = held if eng.originate_at is None else min(eng.originate_at, held)
                 continue
         last = eng.last_originated.get((scope, key))
         if last is not None and now - last < timers.min_ls_interval - 1e-6:  # §12.4: MinLSInterval
