@@ -18,9 +18,26 @@ import collections
 import json
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 _RESERVED = frozenset({"seq", "t", "mono", "node", "kind"})
+
+try:  # orjson writes a line ~10x faster than json (a 10x10 OSPF lab writes ~40,000 of them)
+    import orjson
+
+    _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    orjson = None  # type: ignore[assignment]
+
+
+def encode_line(entry: dict[str, Any]) -> bytes:
+    """One entry as a JSON line; what ``json`` cannot encode natively becomes ``str(value)``."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(entry, default=str, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # e.g. an integer beyond 64 bits: json takes those
+            pass
+    return (json.dumps(entry, default=str) + "\n").encode()
 
 
 class EventLog:
@@ -38,7 +55,7 @@ class EventLog:
         self.node = node
         self.on_dirty = on_dirty
         self._dirty = False
-        self._file: TextIO | None = open(path, "a", buffering=1 << 16) if path else None  # noqa: SIM115
+        self._file: BinaryIO | None = open(path, "ab", buffering=1 << 16) if path else None  # noqa: SIM115
         self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=keep)
         self.seq = 0
         self.last_rib_change: float | None = None
@@ -55,7 +72,7 @@ class EventLog:
             self.rib_changes += 1
         self.entries.append(entry)
         if self._file is not None:
-            self._file.write(json.dumps(entry, default=str) + "\n")
+            self._file.write(encode_line(entry))
             if self.on_dirty is None:
                 self._file.flush()
             elif not self._dirty:

@@ -2,9 +2,13 @@
 
 pyroute2 awaits one request at a time (a second request on the same socket before the first is
 answered gets EBUSY), which made FIB programming two thirds of a large OSPF router's CPU. Here each
-burst of RIB changes becomes one ``sendmsg`` of concatenated route messages, every one asking for an
-acknowledgement (``NLM_F_ACK``); the acknowledgements are read back and matched by sequence number,
-so each change still gets its own result.
+burst of RIB changes becomes one ``sendmsg`` of concatenated route messages (per ~60 KiB chunk),
+and each change still gets its own result: the kernel answers every failed request with an
+``NLMSG_ERROR`` carrying its sequence number whether or not it asked for an acknowledgement
+(netlink(7)), so only the last message of a chunk asks for one (``NLM_F_ACK``). rtnetlink handles
+a chunk synchronously inside ``sendmsg``; once the last message's acknowledgement has been read,
+every failure of the chunk has been too, and the requests not named succeeded. One read per chunk
+instead of one per route (each acknowledgement is its own datagram).
 
 Message layout (rtnetlink(7)): ``nlmsghdr`` + ``rtmsg`` + attributes ``RTA_DST``, ``RTA_PRIORITY``,
 and either ``RTA_GATEWAY``/``RTA_OIF`` or ``RTA_MULTIPATH`` (a list of ``rtnexthop`` each carrying
@@ -19,6 +23,7 @@ import socket
 import struct
 from collections.abc import Callable, Sequence
 
+from routesim.proto.base import NextHop
 from routesim.rib.table import FibChange
 
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
@@ -33,6 +38,9 @@ _NLMSGHDR = struct.Struct("=IHHII")
 _RTMSG = struct.Struct("=BBBBBBBBI")
 _RTA = struct.Struct("=HH")
 _RTNH = struct.Struct("=HBBi")
+_U32, _I32 = struct.Struct("=I"), struct.Struct("=i")
+#: a write of route messages is sent (and its answers read) once it passes this size
+CHUNK_BYTES = 60_000
 
 
 def _attr(kind: int, payload: bytes) -> bytes:
@@ -40,19 +48,29 @@ def _attr(kind: int, payload: bytes) -> bytes:
     return _RTA.pack(length, kind) + payload + b"\0" * (-length % 4)
 
 
+def _hop_key(h: NextHop) -> tuple[int, str]:
+    return (int(h.gateway) if h.gateway is not None else -1, h.interface or "")
+
+
 def route_message(
-    change: FibChange, seq: int, protocol: int, priority: int, index_of: Callable[[str], int | None]
+    change: FibChange,
+    seq: int,
+    protocol: int,
+    priority: int,
+    index_of: Callable[[str], int | None],
+    *,
+    ack: bool = True,
 ) -> bytes:
-    """One RTM_NEWROUTE (replace) or RTM_DELROUTE for ``change``."""
+    """One RTM_NEWROUTE (replace) or RTM_DELROUTE for ``change``; ``ack``: ask for NLM_F_ACK."""
     net = change.prefix
     route = change.route
     rtype = RTN_UNICAST
-    attrs = [_attr(RTA_DST, net.network_address.packed), _attr(RTA_PRIORITY, struct.pack("=I", priority))]
+    attrs = [_attr(RTA_DST, net.network_address.packed), _attr(RTA_PRIORITY, _U32.pack(priority))]
     if route is None:
-        kind, flags = RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK
+        kind, flags = RTM_DELROUTE, NLM_F_REQUEST
     else:
-        kind, flags = RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
-        hops = sorted(route.next_hops, key=lambda h: (str(h.gateway or ""), h.interface or ""))
+        kind, flags = RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE
+        hops = sorted(route.next_hops, key=_hop_key) if len(route.next_hops) > 1 else list(route.next_hops)
         if len(hops) == 1 and hops[0].interface == "blackhole":
             rtype = RTN_BLACKHOLE
         elif len(hops) == 1:
@@ -61,7 +79,7 @@ def route_message(
                 attrs.append(_attr(RTA_GATEWAY, h.gateway.packed))
             idx = index_of(h.interface) if h.interface else None
             if idx is not None:
-                attrs.append(_attr(RTA_OIF, struct.pack("=i", idx)))
+                attrs.append(_attr(RTA_OIF, _I32.pack(idx)))
         else:
             nexthops = b""
             for h in hops:
@@ -69,6 +87,8 @@ def route_message(
                 idx = (index_of(h.interface) if h.interface else None) or 0
                 nexthops += _RTNH.pack(_RTNH.size + len(inner), 0, 0, idx) + inner
             attrs.append(_attr(RTA_MULTIPATH, nexthops))
+    if ack:
+        flags |= NLM_F_ACK
     body = _RTMSG.pack(
         socket.AF_INET, net.prefixlen, 0, 0, RT_TABLE_MAIN, protocol, RT_SCOPE_UNIVERSE, rtype, 0
     ) + b"".join(attrs)
@@ -88,49 +108,53 @@ class FibBatcher:
         except OSError:
             pass
         self._seq = 1
+        self._buf = bytearray(1 << 16)
+        self._view = memoryview(self._buf)
 
     def apply(self, changes: Sequence[FibChange]) -> list[int]:
         """Write ``changes``; return an errno per change (0 = done). Blocking but brief: the kernel
-        answers route messages synchronously, so the acknowledgements are already queued."""
+        handles route messages synchronously, so the answers are queued when ``sendmsg`` returns."""
         if not changes:
             return []
         first = self._seq
-        msgs = [
-            route_message(c, first + i, self.protocol, self.priority, self._index_of)
-            for i, c in enumerate(changes)
-        ]
         self._seq += len(changes)
-        results: dict[int, int] = {}
-        # one sendmsg per ~64 KiB keeps each write within the socket buffer
+        errors: dict[int, int] = {}
+        done = 0  # changes [0, done) are answered
         chunk: list[bytes] = []
         size = 0
-        for m in msgs:
+        last = len(changes) - 1
+        for i, c in enumerate(changes):
+            # one acknowledgement per chunk of ~60 KiB: each write stays within the socket buffer
+            barrier = i == last or size > CHUNK_BYTES
+            m = route_message(c, first + i, self.protocol, self.priority, self._index_of, ack=barrier)
             chunk.append(m)
             size += len(m)
-            if size > 60_000:
+            if barrier:
                 self._sock.sendmsg(chunk)
-                self._read_acks(results, first, len(changes))
                 chunk, size = [], 0
-        if chunk:
-            self._sock.sendmsg(chunk)
-        while len(results) < len(changes):
-            if not self._read_acks(results, first, len(changes)):
-                break
-        return [results.get(first + i, errno.EIO) for i in range(len(changes))]
+                if not self._read_until(first + i, first, errors):
+                    break
+                done = i + 1
+        return [errors.get(first + i, 0) if i < done else errno.EIO for i in range(len(changes))]
 
-    def _read_acks(self, results: dict[int, int], first: int, count: int) -> bool:
-        try:
-            data = self._sock.recv(1 << 20, socket.MSG_DONTWAIT if results else 0)
-        except BlockingIOError:
-            return False
-        off = 0
-        while off + _NLMSGHDR.size <= len(data):
-            length, kind, _flags, seq, _pid = _NLMSGHDR.unpack_from(data, off)
-            if kind == NLMSG_ERROR and first <= seq < first + count:
-                (error,) = struct.unpack_from("=i", data, off + _NLMSGHDR.size)
-                results[seq] = -error
-            off += max(length + (-length % 4), _NLMSGHDR.size)
-        return True
+    def _read_until(self, barrier: int, first: int, errors: dict[int, int]) -> bool:
+        """Read answers until ``barrier``'s acknowledgement; note each failure since ``first``."""
+        while True:
+            try:
+                n = self._sock.recv_into(self._buf)
+            except OSError:
+                return False
+            data = self._view[:n]
+            off = 0
+            while off + _NLMSGHDR.size <= n:
+                length, kind, _flags, seq, _pid = _NLMSGHDR.unpack_from(data, off)
+                if kind == NLMSG_ERROR and first <= seq <= barrier:
+                    (error,) = _I32.unpack_from(data, off + _NLMSGHDR.size)
+                    if error:
+                        errors[seq] = -error
+                    if seq == barrier:
+                        return True
+                off += max(length + (-length % 4), _NLMSGHDR.size)
 
     def close(self) -> None:
         os.close(self._sock.detach())

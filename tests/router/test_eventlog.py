@@ -35,3 +35,46 @@ def test_without_a_flusher_every_entry_is_on_disk_at_once(tmp_path):
     log.add("log", 1.0, message="hello")
     assert len(path.read_text().splitlines()) == 1
     log.close()
+
+
+def test_lines_decode_as_json_would_have_written_them(tmp_path):
+    """Whatever encoder writes the lines, they read back as ``json.dumps(default=str)`` would have
+    written them: addresses and other objects as their text, enums of int/str as their value,
+    integer keys as text, and integers too large for 64 bits exactly."""
+    import enum
+    import json
+    from dataclasses import dataclass
+    from ipaddress import IPv4Address, IPv4Network
+
+    from routesim.router.eventlog import encode_line
+
+    class Kind(enum.IntEnum):
+        ROUTER = 1
+
+    class Name(enum.StrEnum):
+        OSPF = "ospf"
+
+    @dataclass(frozen=True)
+    class Hop:
+        gateway: str
+
+    fields = {
+        "addr": IPv4Address("10.0.0.1"),
+        "net": IPv4Network("10.0.0.0/30"),
+        "kind_": Kind.ROUTER,
+        "name": Name.OSPF,
+        "hop": Hop("10.0.0.2"),
+        "by_area": {0: "backbone"},
+        "big": 2**70,
+        "nested": [{"x": 1.5, "y": None, "z": True}],
+    }
+    entry = {"seq": 1, "t": 1.25, "kind": "log", **fields}
+    expected = json.loads(json.dumps(entry, default=str))
+    assert json.loads(encode_line(entry)) == expected
+    assert encode_line(entry).endswith(b"\n") and encode_line(entry).count(b"\n") == 1
+    log = EventLog("r1", str(tmp_path / "e.jsonl"))
+    log.add("log", 1.0, **fields)
+    log.close()
+    (line,) = (tmp_path / "e.jsonl").read_text().splitlines()
+    got = json.loads(line)
+    assert {k: got[k] for k in fields} == {k: expected[k] for k in fields}

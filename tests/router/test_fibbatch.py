@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -99,3 +100,39 @@ def test_install_replace_multipath_blackhole_and_delete_in_bursts(netns):
     assert sorted(h["gateway"] for h in rt["10.9.0.0/16"]["nexthops"]) == ["10.0.0.2", "10.0.0.6"]
     assert rt["10.8.0.0/16"]["type"] == "blackhole"
     assert "192.168.1.0/24" not in rt
+
+
+def test_failures_inside_large_bursts_are_matched_to_their_changes(netns):
+    """Only the last message of each ~60 KiB chunk asks for an acknowledgement; a failed request
+    still gets its own answer, so failures in the middle of a chunk, in several chunks and in the
+    last position are each reported for their own change and every other change is done."""
+    from routesim.router.fibbatch import CHUNK_BYTES, FibBatcher, route_message
+
+    a = NextHop(IPv4Address("10.0.0.2"), "a")
+    off_link = NextHop(IPv4Address("10.77.0.1"), "a")  # no such subnet on "a": the kernel refuses
+
+    def change(i: int, hop: NextHop) -> FibChange:
+        net = IPv4Network(f"172.{16 + i // 256}.{i % 256}.0/24")
+        return FibChange(net, Route(net, RouteProtocol.OSPF, 10, frozenset({hop})))
+
+    n = 5000
+    bad = {5, 700, 701, 1500, 2222, n - 1}
+    changes = [change(i, off_link if i in bad else a) for i in range(n)]
+    size = sum(len(route_message(c, 1, 201, 20, lambda _: 1)) for c in changes)
+    assert size > 4 * CHUNK_BYTES  # several chunks, several acknowledgement barriers
+
+    def burst():
+        index = {name: socket.if_nametoindex(name) for name in ("a", "b")}
+        batch = FibBatcher(201, 20, index.get)
+        res = batch.apply(changes)
+        after = batch.apply([change(5, a)])  # the same socket goes on after failures
+        batch.close()
+        return res, after
+
+    res, after = _in_netns(netns, burst)
+    assert {i for i, err in enumerate(res) if err} == bad
+    assert all(res[i] == errno.ENETUNREACH for i in bad)
+    assert after == [0]
+    rt = _routes(netns)
+    assert len(rt) == n - len(bad) + 1
+    assert "172.16.5.0/24" in rt and "172.18.188.0/24" not in rt  # 700 failed
