@@ -1,12 +1,14 @@
 """Netlink for the router process: interface state and the kernel FIB (pyroute2).
 
 * :class:`LinkWatcher` wakes on RTMGRP_LINK/RTMGRP_IPV4_IFADDR notifications (a plain netlink
-  socket registered with the loop) and re-reads interface state with pyroute2; an interface is up
+  socket registered with the loop) and re-reads interface state (``rtnl.py``); an interface is up
   when it is administratively up *and* has carrier (IFF_LOWER_UP), so a peer's veth going down is
   seen within milliseconds.
-* :class:`FibProgrammer` installs the RIB's selected routes with protocol number
-  :data:`RTPROT_ROUTESIM` and metric :data:`ROUTE_PRIORITY`, replaces them on change, and flushes
-  everything it installed on exit (routes the router did not install are never touched).
+* The RIB's selected routes are installed (``fibbatch.py``) with protocol number
+  :data:`RTPROT_ROUTESIM` and metric :data:`ROUTE_PRIORITY`; :func:`flush_routes` removes every
+  route of that protocol on start (a crashed predecessor's) and on exit, and no other route.
+* :func:`read_fib` (inspection) reads the whole main table with pyroute2, which yields to the loop
+  while it parses a large table.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pyroute2 import AsyncIPRoute
 
 from routesim.rib.table import FibChange
+from routesim.router import rtnl
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +54,21 @@ class LinkState:
         return self.admin_up and self.carrier
 
 
-async def read_links(ipr: AsyncIPRoute) -> dict[str, LinkState]:
+def read_links() -> dict[str, LinkState]:
+    """Every interface of this namespace with its IPv4 addresses (``rtnl.py``)."""
     addrs: dict[int, list[str]] = {}
-    async for a in await ipr.addr("dump", family=socket.AF_INET):
-        addrs.setdefault(a["index"], []).append(f"{a.get('address')}/{a['prefixlen']}")
+    for index, address in rtnl.ipv4_addresses():
+        addrs.setdefault(index, []).append(address)
     out = {}
-    async for link in await ipr.link("dump"):
-        name = link.get("ifname")
-        flags = link["flags"]
+    for name, index, flags, mtu, mac in rtnl.links():
         out[name] = LinkState(
             name=name,
-            index=link["index"],
+            index=index,
             admin_up=bool(flags & _IFF_UP),
             carrier=bool(flags & _IFF_LOWER_UP) or name == "lo",
-            mtu=link.get("mtu") or 0,
-            mac=link.get("address"),
-            addresses=tuple(addrs.get(link["index"], ())),
+            mtu=mtu,
+            mac=mac,
+            addresses=tuple(addrs.get(index, ())),
         )
     return out
 
@@ -73,20 +76,17 @@ async def read_links(ipr: AsyncIPRoute) -> dict[str, LinkState]:
 class LinkWatcher:
     """Calls ``on_change(states)`` whenever the kernel reports a link or address change."""
 
-    def __init__(self, ipr: AsyncIPRoute, on_change: Callable[[dict[str, LinkState]], None]) -> None:
-        self._ipr = ipr
+    def __init__(self, on_change: Callable[[dict[str, LinkState]], None]) -> None:
         self._on_change = on_change
         self._sock: socket.socket | None = None
-        self._pending: asyncio.Task | None = None
-        self._dirty = False
         self.states: dict[str, LinkState] = {}
 
-    async def start(self) -> dict[str, LinkState]:
+    def start(self) -> dict[str, LinkState]:
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK, 0)
         sock.bind((0, _RTMGRP_LINK | _RTMGRP_IPV4_IFADDR))
         self._sock = sock
         asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
-        self.states = await read_links(self._ipr)
+        self.states = read_links()
         return self.states
 
     def _readable(self) -> None:
@@ -96,17 +96,10 @@ class LinkWatcher:
                 pass
         except BlockingIOError:
             pass
-        # A notification that arrives while a rescan runs may describe a change that rescan read
-        # too early: mark dirty so the running rescan goes round once more.
-        self._dirty = True
-        if self._pending is None or self._pending.done():
-            self._pending = asyncio.ensure_future(self._rescan())
-
-    async def _rescan(self) -> None:
-        while self._dirty:
-            self._dirty = False
-            self.states = await read_links(self._ipr)
-            self._on_change(self.states)
+        # notifications are only a wake-up: the state is read afresh (the dump is synchronous, so a
+        # change notified while it runs is either in it or wakes us again)
+        self.states = read_links()
+        self._on_change(self.states)
 
     def close(self) -> None:
         if self._sock is not None:
@@ -115,76 +108,27 @@ class LinkWatcher:
             self._sock = None
 
 
-class FibProgrammer:
-    def __init__(self, ipr: AsyncIPRoute, index_of: Callable[[str], int | None]) -> None:
-        self._ipr = ipr
-        self._index_of = index_of
-        self.errors = 0
+def flush_routes(index_of: Callable[[str], int | None]) -> int:
+    """Remove every route this router's namespace holds with protocol :data:`RTPROT_ROUTESIM` (ours,
+    or left by a crashed previous instance), in one batch per metric; returns how many went."""
+    from routesim.router.fibbatch import FibBatcher
 
-    async def apply(self, change: FibChange) -> str:
-        """Install/replace/remove one route; returns the action taken ("replace", "delete", "error: ...")."""
-        net = change.prefix
+    by_metric: dict[int, list[FibChange]] = {}
+    for prefix, metric in rtnl.routes_of(RTPROT_ROUTESIM):
+        by_metric.setdefault(metric, []).append(FibChange(prefix, None))
+    removed = 0
+    for metric, changes in by_metric.items():
+        batch = FibBatcher(RTPROT_ROUTESIM, metric, index_of)
         try:
-            if change.route is None:
-                await self._ipr.route(
-                    "del",
-                    dst=str(net.network_address),
-                    dst_len=net.prefixlen,
-                    proto=RTPROT_ROUTESIM,
-                    priority=ROUTE_PRIORITY,
-                )
-                return "delete"
-            hops = sorted(change.route.next_hops, key=lambda h: (str(h.gateway or ""), h.interface or ""))
-            kw: dict = {
-                "dst": str(net.network_address),
-                "dst_len": net.prefixlen,
-                "proto": RTPROT_ROUTESIM,
-                "priority": ROUTE_PRIORITY,
-            }
-            if len(hops) == 1 and hops[0].interface == "blackhole":
-                kw["type"] = "blackhole"
-            elif len(hops) == 1:
-                kw.update(self._hop(hops[0]))
+            results = batch.apply(changes)
+        finally:
+            batch.close()
+        for change, err in zip(changes, results, strict=True):
+            if err and err != errno.ESRCH:
+                log.warning("flush of %s failed: %s", change.prefix, os.strerror(err))
             else:
-                kw["multipath"] = [self._hop(h) for h in hops]
-            await self._ipr.route("replace", **kw)
-            return "replace"
-        except Exception as e:  # the kernel said no (e.g. next hop gone meanwhile): count, log, go on
-            if change.route is None and getattr(e, "code", None) == errno.ESRCH:
-                return "gone"  # the kernel removed it already (its interface went down)
-            self.errors += 1
-            log.warning("FIB %s %s failed: %s", "delete" if change.route is None else "replace", net, e)
-            return f"error: {e}"
-
-    def _hop(self, hop) -> dict:
-        d: dict = {}
-        if hop.gateway is not None:
-            d["gateway"] = str(hop.gateway)
-        if hop.interface:
-            idx = self._index_of(hop.interface)
-            if idx is not None:
-                d["oif"] = idx
-        return d
-
-    async def flush(self) -> int:
-        """Remove every route this router installed (protocol RTPROT_ROUTESIM)."""
-        n = 0
-        routes = [r async for r in await self._ipr.route("dump", proto=RTPROT_ROUTESIM)]
-        for r in routes:
-            if r.get("proto") != RTPROT_ROUTESIM:
-                continue
-            try:
-                await self._ipr.route(
-                    "del",
-                    dst=r.get("dst") or "0.0.0.0",
-                    dst_len=r["dst_len"],
-                    proto=RTPROT_ROUTESIM,
-                    priority=r.get("priority") or ROUTE_PRIORITY,
-                )
-                n += 1
-            except Exception as e:
-                log.warning("flush of %s/%s failed: %s", r.get("dst"), r["dst_len"], e)
-        return n
+                removed += 1
+    return removed
 
 
 _PROTO_NAMES = {2: "kernel", 3: "boot", 4: "static", RTPROT_ROUTESIM: "routesim", 11: "zebra", 12: "bird"}

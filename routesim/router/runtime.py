@@ -78,11 +78,9 @@ class Router:
         self.transports: dict[str, str] = {}
         self._timers: dict[tuple[str, Any], asyncio.TimerHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ipr = None
-        self._ipr_fib = None
-        self._ipr_read = None
+        self._ipr_read = None  # pyroute2, for inspection only (created on first use)
         self._watcher = None
-        self._fib = None
+        self._fib_batch = None
         self._fib_task: asyncio.Future | None = None
         self._fib_dirty = False
         self._udp: dict[str, Any] = {}
@@ -169,15 +167,20 @@ class Router:
             await control.close()
         if self._watcher:
             self._watcher.close()
-        if self._fib is not None:
+        if self._fib_task is not None and not self._fib_task.done():
+            self._fib_task.cancel()  # the flush below removes whatever it was writing
+        if self._fib_batch is not None:
+            from routesim.router.netlink import flush_routes
+
             try:
-                n = await self._fib.flush()
+                n = flush_routes(self.ifindex)
                 self.events.add("fib", self.now(), action="flush", removed=n)
             except Exception:
                 log.exception("FIB flush failed")
-        for ipr in (self._ipr, self._ipr_fib, self._ipr_read):
-            if ipr is not None:
-                ipr.close()
+            self._fib_batch.close()
+            self._fib_batch = None
+        if self._ipr_read is not None:
+            self._ipr_read.close()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -185,26 +188,16 @@ class Router:
     # --- netlink ---------------------------------------------------------------------------
 
     async def _start_netlink(self) -> None:
-        from pyroute2 import AsyncIPRoute
-
         from routesim.router.fibbatch import FibBatcher
-        from routesim.router.netlink import ROUTE_PRIORITY, RTPROT_ROUTESIM, FibProgrammer, LinkWatcher
+        from routesim.router.netlink import ROUTE_PRIORITY, RTPROT_ROUTESIM, LinkWatcher, flush_routes
 
-        # One netlink socket per user: pyroute2 answers "device busy" to overlapping requests on one.
-        self._ipr = AsyncIPRoute()
-        await self._ipr.setup_endpoint()
-        self._ipr_fib = AsyncIPRoute()
-        await self._ipr_fib.setup_endpoint()
-        self._ipr_read = AsyncIPRoute()
-        await self._ipr_read.setup_endpoint()
         self._read_lock = asyncio.Lock()
-        self._watcher = LinkWatcher(self._ipr, self._links_changed)
-        states = await self._watcher.start()
+        self._watcher = LinkWatcher(self._links_changed)
+        states = self._watcher.start()
         self.iface_up = {i.name: bool(states.get(i.name) and states[i.name].up) for i in self.cfg.interfaces}
         if self.cfg.install_fib:
-            self._fib = FibProgrammer(self._ipr_fib, self.ifindex)
             self._fib_batch = FibBatcher(RTPROT_ROUTESIM, ROUTE_PRIORITY, self.ifindex)
-            stale = await self._fib.flush()  # left by a crashed previous instance of this router
+            stale = flush_routes(self.ifindex)  # left by a crashed previous instance of this router
             if stale:
                 self.events.add("fib", self.now(), action="flush-stale", removed=stale)
 
@@ -266,7 +259,7 @@ class Router:
         now = self.now()
         for prefix, old, new in changes:
             self.events.add("rib", now, prefix=str(prefix), old=_row(old), new=_row(new))
-        if self._fib is not None:
+        if self._fib_batch is not None:
             self._fib_dirty = True
             if self._fib_task is None or self._fib_task.done():
                 self._fib_task = asyncio.ensure_future(self._sync_fib())
@@ -277,7 +270,7 @@ class Router:
         while self._fib_dirty:
             self._fib_dirty = False
             changes = self.rib.fib_diff()
-            if not changes:
+            if not changes or self._fib_batch is None:
                 continue
             results = self._fib_batch.apply(changes)
             now = self.now()
@@ -665,9 +658,14 @@ class Router:
         from routesim.router.netlink import read_fib
 
         names = {st.index: st.name for st in (self._watcher.states.values() if self._watcher else ())}
-        if self._ipr_read is None:
+        if self._watcher is None:  # loopback mode: no namespace of its own
             return []
         async with self._read_lock:
+            if self._ipr_read is None:  # created on the first inspection, not at start
+                from pyroute2 import AsyncIPRoute
+
+                self._ipr_read = AsyncIPRoute()
+                await self._ipr_read.setup_endpoint()
             try:
                 return await asyncio.wait_for(read_fib(self._ipr_read, names), 2.0)
             except TimeoutError:

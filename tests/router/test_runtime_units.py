@@ -27,7 +27,7 @@ def test_a_large_fib_write_is_one_bounded_log_entry(tmp_path):
 
     async def run():
         r._loop = asyncio.get_running_loop()
-        r._fib, r._fib_batch = object(), FakeBatch()
+        r._fib_batch = FakeBatch()
         r.rib.update("ospf", 0.0, upserts=routes)
         r._fib_dirty = True
         await r._sync_fib()
