@@ -503,7 +503,8 @@ class OspfEngine:
         self.routes = new
         if upserts or withdrawals:
             self.emit(RoutesChanged(upserts=upserts, withdrawals=withdrawals))
-        self.originate_soon()  # summary-LSAs follow the routing table (§12.4.3)
+        if origination.is_abr(self):  # summary-LSAs follow the routing table (§12.4.3); nothing
+            self.originate_soon()  # else a router originates depends on it
 
     @staticmethod
     def _rib_route(r: SpfRoute) -> Route:
