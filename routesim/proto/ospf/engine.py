@@ -116,6 +116,8 @@ class OspfEngine:
         self.originate_at: float | None = None
         #: when the current adjacency hold began (``origination.adjacency_hold``), None if none
         self.hold_since: float | None = None
+        #: area -> the router-LSA :func:`origination.desired` built last (unsealed)
+        self.router_lsa_memo: dict[IPv4Address, Any] = {}
         self.started_at = 0.0
         self.spf_at: float | None = None
         self.spf_backoff = SpfBackoff(config.timers)

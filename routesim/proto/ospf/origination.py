@@ -113,8 +113,14 @@ def desired(eng: OspfEngine) -> dict[tuple[Scope, LsaKey], Lsa]:
         flags |= RouterLsaFlags.B
     if externals:
         flags |= RouterLsaFlags.E
+    memo = eng.router_lsa_memo
     for area in areas:
-        lsa = RouterLsa(_header(eng, LsType.ROUTER, eng.router_id), flags, tuple(router_links(eng, area)))
+        # reconcile runs at every adjacency step; building (encoding) the LSA only when its links
+        # or flags changed keeps that cheap
+        links = tuple(router_links(eng, area))
+        lsa = memo.get(area)
+        if lsa is None or lsa.flags != flags or lsa.links != links:
+            lsa = memo[area] = RouterLsa(_header(eng, LsType.ROUTER, eng.router_id), flags, links)
         out[(area, lsa.header.key)] = lsa
     for ifc in eng.ifaces.values():  # §12.4.2
         full = _full(ifc)
