@@ -188,6 +188,27 @@ class Result:
     error: str = ""
 
 
+def _busy_ticks() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def wait_quiet(threshold: float = 0.1, window: float = 0.5, timeout: float = 60.0) -> float:
+    """Wait until the machine's CPUs are busy less than ``threshold`` of a ``window`` (the kernel
+    destroys a torn-down lab's namespaces and veths in the background, for seconds after
+    ``ip netns del`` returned: a lab measured meanwhile competes with that). Returns the wait."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        b0, a0 = _busy_ticks()
+        time.sleep(window)
+        b1, a1 = _busy_ticks()
+        if a1 > a0 and (b1 - b0) / (a1 - a0) < threshold:
+            break
+    return time.monotonic() - t0
+
+
 def down_and_check(lab: Lab, pids: list[int]) -> str:
     """Tear the lab down and say what it left behind (``" LEFTOVERS: ..."``, or ``""``)."""
     if not pids and lab.state is not None:
@@ -358,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
+                    wait_quiet()
                     results.append(measure(path, kind, args.protocol, k, args.converge_timeout, args.settle))
     finally:
         if args.keep_dir:

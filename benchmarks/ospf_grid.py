@@ -54,7 +54,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.lab_up import cpu_seconds, down_and_check, smaps_rollup
+from benchmarks.lab_up import cpu_seconds, down_and_check, smaps_rollup, wait_quiet
 from routesim.lab import netns as nsx
 from routesim.lab.convergence import wait_converged
 from routesim.lab.names import list_all_netns
@@ -449,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(yaml.safe_dump(doc, sort_keys=False))
                 topo = load_topology(path)
                 print(f"{k}x{k} {kind} ...", file=sys.stderr, flush=True)
+                quiet = wait_quiet()  # the previous lab's namespaces may still be going in the kernel
+                if quiet > 1.0:
+                    print(f"  (waited {quiet:.1f} s for a quiet machine)", file=sys.stderr, flush=True)
                 r = measure(topo, kind, k, args.timeout)
                 print(
                     f"  FIB {r.fib} s, RIB {r.rib} s, CPU {r.cpu}, launch {r.launch} {r.error}"
