@@ -116,6 +116,7 @@ class OspfEngine:
         self.originate_at: float | None = None
         #: when the current adjacency hold began (``origination.adjacency_hold``), None if none
         self.hold_since: float | None = None
+        self.hold_expired = False  # the current hold reached its bound (logged once)
         #: area -> the router-LSA :func:`origination.desired` built last (unsealed)
         self.router_lsa_memo: dict[IPv4Address, Any] = {}
         self.started_at = 0.0

@@ -183,20 +183,20 @@ ADJACENCY_LSAS = (LsType.ROUTER, LsType.NETWORK)
 _FORMING = (NeighborState.INIT, NeighborState.EX_START, NeighborState.EXCHANGE, NeighborState.LOADING)
 
 
-def adjacencies_forming(eng: OspfEngine, now: float) -> bool:
-    """Whether an adjacency is on its way to Full: a neighbor in Init, ExStart, Exchange or Loading,
-    or in 2-Way where §10.4 wants an adjacency; and, during the first hold after start, an
+def adjacencies_forming(eng: OspfEngine, now: float) -> str | None:
+    """What is still on its way to Full (None: nothing): a neighbor in Init, ExStart, Exchange or
+    Loading, or in 2-Way where §10.4 wants an adjacency; and, during the first hold after start, an
     interface on which no neighbor has been heard yet (its neighbors' Hellos are still to come)."""
-    starting = now < eng.started_at + eng.config.timers.adjacency_hold
+    starting = now <= eng.started_at + eng.config.timers.adjacency_hold + 1e-6
     for ifc in eng.ifaces.values():
         if ifc.cfg.passive or ifc.state in (InterfaceState.DOWN, InterfaceState.LOOPBACK):
             continue
         if starting and not ifc.neighbors:
-            return True
+            return f"{ifc.name}: no neighbor heard yet"
         for nbr in ifc.neighbors.values():
             if nbr.state in _FORMING or (nbr.state == NeighborState.TWO_WAY and should_be_adjacent(ifc, nbr)):
-                return True
-    return False
+                return f"{ifc.name}: neighbor {nbr.router_id} in {nbr.state.label}"
+    return None
 
 
 def adjacency_hold(eng: OspfEngine, now: float) -> float | None:
@@ -210,15 +210,22 @@ def adjacency_hold(eng: OspfEngine, now: float) -> float | None:
     out as soon as the last forming adjacency is Full (or gave up). A single adjacency coming up,
     or any going down, is never held: nothing else is forming then. The RFC leaves the moment of
     origination to the implementation within MinLSInterval; this only ever delays it, by a bound.
+    A hold that reaches its bound is logged with what was still forming.
     """
     hold = eng.config.timers.adjacency_hold
-    if hold <= 0 or not adjacencies_forming(eng, now):
-        eng.hold_since = None
+    forming = adjacencies_forming(eng, now) if hold > 0 else None
+    if forming is None:
+        eng.hold_since, eng.hold_expired = None, False
         return None
     if eng.hold_since is None:
         eng.hold_since = now
     until = eng.hold_since + hold
-    return until if now < until - 1e-6 else None
+    if now < until - 1e-6:
+        return until
+    if not eng.hold_expired:
+        eng.hold_expired = True
+        eng.emit(Log(f"ospf originate: adjacency hold of {hold:g}s over, still forming: {forming}"))
+    return None
 
 
 _NOT_ASKED = -1.0

@@ -44,6 +44,14 @@ def originations(net: Net, router: str) -> list[float]:
     ]
 
 
+def hold_over_logs(net: Net, router: str) -> list[str]:
+    return [
+        a.message
+        for _, r, a in net.trace
+        if r == router and isinstance(a, Log) and "adjacency hold" in a.message
+    ]
+
+
 def full_at(net: Net, router: str, neighbor: str) -> list[float]:
     return [
         t
@@ -77,6 +85,7 @@ def test_adjacencies_forming_together_give_one_router_lsa() -> None:
     assert originations(net, "r1") == [last_full]
     assert last_full < 1.0
     assert hub.inspect(net.now)["origination"]["adjacency_hold_in"] is None
+    assert hold_over_logs(net, "r1") == []  # never reached its bound
     for spoke in ("r2", "r3", "r4"):  # every spoke learnt the others through the hub
         assert hub_lsa_neighbors(net, spoke) == SPOKES
         assert len(net.routes(spoke)) == 3
@@ -99,6 +108,9 @@ def test_a_neighbor_never_heard_holds_the_lsa_only_for_the_bound() -> None:
     net.run_for(10.0)
     assert originations(net, "r1") == [pytest.approx(HOLD.adjacency_hold)]
     assert hub_lsa_neighbors(net) == {IPv4Address("2.2.2.2"), IPv4Address("3.3.3.3")}
+    assert hold_over_logs(net, "r1") == [
+        "ospf originate: adjacency hold of 1s over, still forming: s4: no neighbor heard yet"
+    ]
 
 
 def test_a_stuck_adjacency_is_waited_for_once_then_joins_when_full() -> None:
@@ -109,6 +121,10 @@ def test_a_stuck_adjacency_is_waited_for_once_then_joins_when_full() -> None:
     net.run_for(10.0)
     times = originations(net, "r1")
     assert times[0] == pytest.approx(HOLD.adjacency_hold)  # the bound, with r2 and r3
+    (why,) = hold_over_logs(net, "r1")
+    assert why.startswith(
+        "ospf originate: adjacency hold of 1s over, still forming: s4: neighbor 4.4.4.4 in "
+    )
     assert len(times) == 2
     assert times[1] == full_at(net, "r1", "4.4.4.4")[0]  # r4 joins as soon as it is Full
     assert hub_lsa_neighbors(net) == SPOKES
