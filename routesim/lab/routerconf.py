@@ -41,11 +41,30 @@ def rip_section(node: Node) -> dict[str, Any] | None:
     return {"interfaces": ifaces, "redistribute": list(rip.redistribute)}
 
 
-def ospf_section(node: Node) -> dict[str, Any] | None:
+def _ospf_speaker_beyond(topo: Topology | None, node: Node, name: str) -> bool:
+    """Whether another router runs OSPF, not passive, on the link or LAN of ``node``'s interface
+    ``name`` (a link to hosts only has nobody to wait for: ``origination.adjacency_hold``)."""
+    if topo is None:
+        return True
+    iface = node.iface(name)
+    if not iface.link:
+        return False
+    for other in topo.routers:
+        ospf = other.protocol("ospf") if other.name != node.name else None
+        if ospf is None:
+            continue
+        active = {i.name for i in ospf.interfaces if not i.passive}
+        if any(oi.link == iface.link and oi.name in active for oi in other.interfaces):
+            return True
+    return False
+
+
+def ospf_section(node: Node, topo: Topology | None = None) -> dict[str, Any] | None:
     """The ``ospf`` part of a router config from the node's typed OSPF settings.
 
     The loopback is added as a passive interface ``lo`` (a host route of cost 0, RFC 2328 §9.1)
-    in the settings' ``loopback_area``.
+    in the settings' ``loopback_area``. With ``topo``, each interface says whether an OSPF router
+    is beyond it (``expect_neighbors``).
     """
     ospf = node.protocol("ospf")
     if ospf is None:
@@ -68,6 +87,7 @@ def ospf_section(node: Node) -> dict[str, Any] | None:
                 "retransmit": i.retransmit,
                 "transmit_delay": i.transmit_delay,
                 "passive": i.passive,
+                "expect_neighbors": _ospf_speaker_beyond(topo, node, i.name),
                 "auth": auth_json,
                 "mtu": iface.mtu,
             }
@@ -161,7 +181,7 @@ def router_config(
     rip = rip_section(node)
     if rip is not None:
         protocols["rip"] = rip
-    ospf = ospf_section(node)
+    ospf = ospf_section(node, topo)
     if ospf is not None:
         protocols["ospf"] = ospf
     bgp = bgp_section(node)

@@ -75,6 +75,7 @@ def _ospf(cfg: RouterConfig, section: dict[str, Any], rng: random.Random) -> tup
                 retransmit_interval=float(i.get("retransmit", t.get("ospf_retransmit", 5.0))),
                 transmit_delay=int(i.get("transmit_delay", t.get("ospf_transmit_delay", 1))),
                 passive=bool(i.get("passive", False)),
+                expect_neighbors=bool(i.get("expect_neighbors", True)),
                 auth=OspfAuth(auth["mode"], auth["key"], auth.get("key_id", 1)) if auth else None,
                 mtu=int(i.get("mtu", 1500)),
             )

@@ -59,6 +59,9 @@ class OspfInterface:
     transmit_delay: int = 1
     #: A passive interface sends and accepts no OSPF packets; its subnet is a stub link (§12.4.1).
     passive: bool = False
+    #: False when no OSPF router is on the other side (a link to hosts): nothing to wait for there
+    #: at start (``origination.adjacency_hold``); Hellos still go out.
+    expect_neighbors: bool = True
     auth: OspfAuth | None = None
     mtu: int = 1500
 

@@ -186,12 +186,13 @@ _FORMING = (NeighborState.INIT, NeighborState.EX_START, NeighborState.EXCHANGE, 
 def adjacencies_forming(eng: OspfEngine, now: float) -> str | None:
     """What is still on its way to Full (None: nothing): a neighbor in Init, ExStart, Exchange or
     Loading, or in 2-Way where §10.4 wants an adjacency; and, during the first hold after start, an
-    interface on which no neighbor has been heard yet (its neighbors' Hellos are still to come)."""
+    interface on which no neighbor has been heard yet (its neighbors' Hellos are still to come),
+    unless the topology says no OSPF router is there (``expect_neighbors``, a link to hosts)."""
     starting = now <= eng.started_at + eng.config.timers.adjacency_hold + 1e-6
     for ifc in eng.ifaces.values():
         if ifc.cfg.passive or ifc.state in (InterfaceState.DOWN, InterfaceState.LOOPBACK):
             continue
-        if starting and not ifc.neighbors:
+        if starting and not ifc.neighbors and ifc.cfg.expect_neighbors:
             return f"{ifc.name}: no neighbor heard yet"
         for nbr in ifc.neighbors.values():
             if nbr.state in _FORMING or (nbr.state == NeighborState.TWO_WAY and should_be_adjacent(ifc, nbr)):

@@ -147,3 +147,21 @@ def test_one_adjacency_coming_up_later_is_not_held() -> None:
 def test_negative_hold_is_refused(hold: float) -> None:
     with pytest.raises(ValueError, match="adjacency_hold"):
         OspfTimers(adjacency_hold=hold)
+
+
+def test_an_interface_with_no_ospf_router_beyond_is_not_waited_for() -> None:
+    """A link to hosts never answers Hellos: with ``expect_neighbors`` False it does not hold the
+    LSA at start (with it True it would, until the bound: see the test above)."""
+    net = Net()
+    hub = [
+        iface("s2", "10.0.2.1/30", **P2P),
+        iface("hosts", "192.0.2.1/24", expect_neighbors=False),
+    ]
+    net.add("r1", engine(str(HUB), *hub, timers=HOLD))
+    net.add("r2", engine("2.2.2.2", iface("h", "10.0.2.2/30", **P2P), seed=2, timers=HOLD))
+    net.link(("r1", "s2"), ("r2", "h"))
+    net.start()
+    net.run_for(5.0)
+    assert originations(net, "r1") == full_at(net, "r1", "2.2.2.2")
+    assert originations(net, "r1")[0] < HOLD.adjacency_hold / 2
+    assert hold_over_logs(net, "r1") == []
