@@ -25,6 +25,25 @@ OSPF_PROTO = 89
 ALL_SPF_ROUTERS = IPv4Address("224.0.0.5")
 
 
+def drain(sock: socket.socket) -> int:
+    """Discard what ``sock`` received before it was bound to its device, and return how many.
+
+    A raw socket receives every protocol-89 packet of the namespace from its creation until
+    ``SO_BINDTODEVICE`` takes effect; one queued in that window would be read as arriving on this
+    interface. On a point-to-point link the network mask is not checked (§10.5), so a Hello from
+    the neighbor on *another* link made a phantom neighbor here, stuck in Init until its dead
+    interval (seen once in ~15 starts of a 5x5 grid, whose routers start while their neighbors
+    already send Hellos). Dropping a Hello costs nothing: the next one comes a HelloInterval later.
+    """
+    n = 0
+    while True:
+        try:
+            sock.recv(65535, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return n
+        n += 1
+
+
 class RawPort:
     """One interface's OSPF socket; packets go to ``deliver(iface, src, dst, payload, ttl)``."""
 
@@ -43,6 +62,7 @@ class RawPort:
         self._deliver = deliver
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, OSPF_PROTO)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+        self.discarded = drain(s)
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, self._mreqn(ALL_SPF_ROUTERS))
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
