@@ -4,54 +4,30 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import socket
 import subprocess
-import threading
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
+from netnsutil import in_netns, scratch_netns
 
 from routesim.proto.base import NextHop, Route, RouteProtocol
 from routesim.rib.table import FibChange
 
 pytestmark = [pytest.mark.netns]
-NS = f"rs-xfib{os.getpid()}-n"
 
 
 @pytest.fixture
 def netns():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a network namespace")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        for cmd in (
-            ["ip", "-n", NS, "link", "add", "name", "a", "type", "veth", "peer", "name", "b"],
-            ["ip", "-n", NS, "addr", "add", "10.0.0.1/30", "dev", "a"],
-            ["ip", "-n", NS, "addr", "add", "10.0.0.5/30", "dev", "b"],
-            ["ip", "-n", NS, "link", "set", "dev", "a", "up"],
-            ["ip", "-n", NS, "link", "set", "dev", "b", "up"],
-        ):
-            subprocess.run(cmd, check=True)
-        yield NS
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], check=False)
-
-
-def _in_netns(name: str, fn):
-    """Run ``fn`` in a thread that entered the namespace (setns affects only the calling thread)."""
-    from routesim.router.zygote import enter_netns
-
-    out: dict = {}
-
-    def run():
-        enter_netns(name)
-        out["v"] = fn()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out["v"]
+    with scratch_netns(
+        "fib",
+        "link add name a type veth peer name b",
+        "addr add 10.0.0.1/30 dev a",
+        "addr add 10.0.0.5/30 dev b",
+        "link set dev a up",
+        "link set dev b up",
+    ) as name:
+        yield name
 
 
 def _routes(ns: str) -> dict[str, dict]:
@@ -91,7 +67,7 @@ def test_install_replace_multipath_blackhole_and_delete_in_bursts(netns):
         batch.close()
         return res, again, gone
 
-    res, again, gone = _in_netns(netns, first_burst)
+    res, again, gone = in_netns(netns, first_burst)
     assert res == [0] * len(changes) and again == [0]
     assert gone[0] == 0 and gone[1] != 0  # deleting a route that is not there: the kernel says so
     rt = _routes(netns)
@@ -129,7 +105,7 @@ def test_failures_inside_large_bursts_are_matched_to_their_changes(netns):
         batch.close()
         return res, after
 
-    res, after = _in_netns(netns, burst)
+    res, after = in_netns(netns, burst)
     assert {i for i, err in enumerate(res) if err} == bad
     assert all(res[i] == errno.ENETUNREACH for i in bad)
     assert after == [0]

@@ -2,52 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import select
 import socket
-import subprocess
-import threading
 from ipaddress import IPv4Interface
 
 import pytest
+from netnsutil import in_netns, scratch_netns
 
 pytestmark = [pytest.mark.netns]
-NS = f"rs-xraw{os.getpid()}-n"
 
 
 @pytest.fixture
 def netns():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a network namespace")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        for cmd in (
-            "link set dev lo up",
-            "link add name q0 type veth peer name q1",
-            "addr add 10.2.0.1/30 dev q0",
-            "addr add 10.2.0.2/30 dev q1",
-            "link set dev q0 up",
-            "link set dev q1 up",
-        ):
-            subprocess.run(["ip", "-n", NS, *cmd.split()], check=True)
-        yield NS
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], check=False)
-
-
-def _in_netns(fn):
-    from routesim.router.zygote import enter_netns
-
-    out: dict = {}
-
-    def run():
-        enter_netns(NS)
-        out["v"] = fn()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out["v"]
+    with scratch_netns(
+        "raw",
+        "link set dev lo up",
+        "link add name q0 type veth peer name q1",
+        "addr add 10.2.0.1/30 dev q0",
+        "addr add 10.2.0.2/30 dev q1",
+        "link set dev q0 up",
+        "link set dev q1 up",
+    ) as name:
+        yield name
 
 
 def test_a_packet_queued_before_the_device_binding_is_discarded(netns, monkeypatch):
@@ -79,5 +55,5 @@ def test_a_packet_queued_before_the_device_binding_is_discarded(netns, monkeypat
         port._sock.close()
         return discarded, got
 
-    discarded, got = _in_netns(build)
+    discarded, got = in_netns(netns, build)
     assert discarded == 1 and got == []

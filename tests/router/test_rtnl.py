@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import threading
 from ipaddress import IPv4Network
 
 import pytest
+from netnsutil import in_netns, scratch_netns
 
 pytestmark = [pytest.mark.netns]
-NS = f"rs-xrtnl{os.getpid()}-n"
+NS = ""
 
 
 def ip(*args: str) -> str:
@@ -20,34 +19,21 @@ def ip(*args: str) -> str:
 
 @pytest.fixture
 def netns():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a network namespace")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        ip("link", "add", "name", "a", "mtu", "1400", "type", "veth", "peer", "name", "b")
-        ip("addr", "add", "10.0.0.1/30", "dev", "a")
-        ip("addr", "add", "192.0.2.1/24", "dev", "a")
-        ip("addr", "add", "10.0.0.5/30", "dev", "b")
-        ip("link", "set", "dev", "a", "up")  # b stays down
-        ip("link", "set", "dev", "lo", "up")
+    global NS
+    with scratch_netns(
+        "rtnl",
+        "link add name a mtu 1400 type veth peer name b",
+        "addr add 10.0.0.1/30 dev a",
+        "addr add 192.0.2.1/24 dev a",
+        "addr add 10.0.0.5/30 dev b",
+        "link set dev a up",  # b stays down
+        "link set dev lo up",
+    ) as NS:
         yield NS
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], check=False)
 
 
 def _in_netns(fn):
-    from routesim.router.zygote import enter_netns
-
-    out: dict = {}
-
-    def run():
-        enter_netns(NS)
-        out["v"] = fn()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out["v"]
+    return in_netns(NS, fn)
 
 
 def test_links_and_addresses_match_ip(netns):
