@@ -25,27 +25,37 @@ from collections.abc import Callable, Sequence
 
 from routesim.proto.base import NextHop
 from routesim.rib.table import FibChange
+from routesim.router.rtnl import (
+    I32,
+    NLM_F_ACK,
+    NLM_F_CREATE,
+    NLM_F_REPLACE,
+    NLM_F_REQUEST,
+    NLMSG_ERROR,
+    NLMSGHDR,
+    RTA,
+    RTA_DST,
+    RTA_GATEWAY,
+    RTA_MULTIPATH,
+    RTA_OIF,
+    RTA_PRIORITY,
+    RTM_DELROUTE,
+    RTM_NEWROUTE,
+    RTMSG,
+    U32,
+)
 
-RTM_NEWROUTE, RTM_DELROUTE = 24, 25
-NLMSG_ERROR = 2
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
-RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH = 1, 4, 5, 6, 9
 RT_TABLE_MAIN, RTN_UNICAST, RTN_BLACKHOLE = 254, 1, 6
 RT_SCOPE_UNIVERSE = 0
 SOL_NETLINK, NETLINK_CAP_ACK = 270, 10
-
-_NLMSGHDR = struct.Struct("=IHHII")
-_RTMSG = struct.Struct("=BBBBBBBBI")
-_RTA = struct.Struct("=HH")
 _RTNH = struct.Struct("=HBBi")
-_U32, _I32 = struct.Struct("=I"), struct.Struct("=i")
 #: a write of route messages is sent (and its answers read) once it passes this size
 CHUNK_BYTES = 60_000
 
 
 def _attr(kind: int, payload: bytes) -> bytes:
-    length = _RTA.size + len(payload)
-    return _RTA.pack(length, kind) + payload + b"\0" * (-length % 4)
+    length = RTA.size + len(payload)
+    return RTA.pack(length, kind) + payload + b"\0" * (-length % 4)
 
 
 def _hop_key(h: NextHop) -> tuple[int, str]:
@@ -65,7 +75,7 @@ def route_message(
     net = change.prefix
     route = change.route
     rtype = RTN_UNICAST
-    attrs = [_attr(RTA_DST, net.network_address.packed), _attr(RTA_PRIORITY, _U32.pack(priority))]
+    attrs = [_attr(RTA_DST, net.network_address.packed), _attr(RTA_PRIORITY, U32.pack(priority))]
     if route is None:
         kind, flags = RTM_DELROUTE, NLM_F_REQUEST
     else:
@@ -79,7 +89,7 @@ def route_message(
                 attrs.append(_attr(RTA_GATEWAY, h.gateway.packed))
             idx = index_of(h.interface) if h.interface else None
             if idx is not None:
-                attrs.append(_attr(RTA_OIF, _I32.pack(idx)))
+                attrs.append(_attr(RTA_OIF, I32.pack(idx)))
         else:
             nexthops = b""
             for h in hops:
@@ -89,10 +99,10 @@ def route_message(
             attrs.append(_attr(RTA_MULTIPATH, nexthops))
     if ack:
         flags |= NLM_F_ACK
-    body = _RTMSG.pack(
+    body = RTMSG.pack(
         socket.AF_INET, net.prefixlen, 0, 0, RT_TABLE_MAIN, protocol, RT_SCOPE_UNIVERSE, rtype, 0
     ) + b"".join(attrs)
-    return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), kind, flags, seq, 0) + body
+    return NLMSGHDR.pack(NLMSGHDR.size + len(body), kind, flags, seq, 0) + body
 
 
 class FibBatcher:
@@ -146,15 +156,15 @@ class FibBatcher:
                 return False
             data = self._view[:n]
             off = 0
-            while off + _NLMSGHDR.size <= n:
-                length, kind, _flags, seq, _pid = _NLMSGHDR.unpack_from(data, off)
+            while off + NLMSGHDR.size <= n:
+                length, kind, _flags, seq, _pid = NLMSGHDR.unpack_from(data, off)
                 if kind == NLMSG_ERROR and first <= seq <= barrier:
-                    (error,) = _I32.unpack_from(data, off + _NLMSGHDR.size)
+                    (error,) = I32.unpack_from(data, off + NLMSGHDR.size)
                     if error:
                         errors[seq] = -error
                     if seq == barrier:
                         return True
-                off += max(length + (-length % 4), _NLMSGHDR.size)
+                off += max(length + (-length % 4), NLMSGHDR.size)
 
     def close(self) -> None:
         os.close(self._sock.detach())

@@ -16,19 +16,20 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
-RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 20, 24
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_DELROUTE = 16, 20, 24, 25
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE, NLM_F_DUMP = 0x1, 0x4, 0x100, 0x400, 0x300
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU = 1, 3, 4
 IFA_ADDRESS = 1
-RTA_DST, RTA_PRIORITY, RTA_TABLE = 1, 6, 15
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH, RTA_TABLE = 1, 4, 5, 6, 9, 15
 
-_NLMSGHDR = struct.Struct("=IHHII")
-_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
-_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
-_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
-_RTA = struct.Struct("=HH")
-_U32 = struct.Struct("=I")
+# the message layouts (rtnetlink(7)); ``fibbatch.py`` writes routes with the same ones
+NLMSGHDR = struct.Struct("=IHHII")  # length, type, flags, sequence, port
+IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
+IFADDRMSG = struct.Struct("=BBBBI")  # family, prefixlen, flags, scope, index
+RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+RTA = struct.Struct("=HH")
+U32, I32 = struct.Struct("=I"), struct.Struct("=i")
 
 
 class NetlinkError(OSError):
@@ -41,23 +42,23 @@ def dump(msg_type: int, body: bytes) -> Iterator[tuple[int, memoryview]]:
         sock.bind((0, 0))
         seq = 1
         sock.send(
-            _NLMSGHDR.pack(_NLMSGHDR.size + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
+            NLMSGHDR.pack(NLMSGHDR.size + len(body), msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
         )
         while True:
             data = memoryview(sock.recv(1 << 16))
             off = 0
-            while off + _NLMSGHDR.size <= len(data):
-                length, kind, _flags, mseq, _pid = _NLMSGHDR.unpack_from(data, off)
-                if length < _NLMSGHDR.size:
+            while off + NLMSGHDR.size <= len(data):
+                length, kind, _flags, mseq, _pid = NLMSGHDR.unpack_from(data, off)
+                if length < NLMSGHDR.size:
                     raise NetlinkError("malformed netlink message")
-                payload = data[off + _NLMSGHDR.size : off + length]
+                payload = data[off + NLMSGHDR.size : off + length]
                 off += (length + 3) & ~3
                 if mseq != seq:
                     continue
                 if kind == NLMSG_DONE:
                     return
                 if kind == NLMSG_ERROR:
-                    (error,) = struct.unpack_from("=i", payload)
+                    (error,) = I32.unpack_from(payload)
                     if error:
                         raise NetlinkError(-error, f"netlink dump failed: errno {-error}")
                     continue
@@ -67,25 +68,33 @@ def dump(msg_type: int, body: bytes) -> Iterator[tuple[int, memoryview]]:
 def attrs(payload: memoryview, offset: int) -> dict[int, memoryview]:
     """The ``rtattr`` attributes after a fixed header of ``offset`` bytes (the last of each type)."""
     out: dict[int, memoryview] = {}
-    while offset + _RTA.size <= len(payload):
-        length, kind = _RTA.unpack_from(payload, offset)
-        if length < _RTA.size:
+    while offset + RTA.size <= len(payload):
+        length, kind = RTA.unpack_from(payload, offset)
+        if length < RTA.size:
             break
-        out[kind & 0x3FFF] = payload[offset + _RTA.size : offset + length]  # without NLA_F_NESTED
+        out[kind & 0x3FFF] = payload[offset + RTA.size : offset + length]  # without NLA_F_NESTED
         offset += (length + 3) & ~3
     return out
+
+
+def _objects(
+    request: int, reply: int, header: struct.Struct, filled: tuple[int, ...]
+) -> Iterator[tuple[tuple, dict[int, memoryview]]]:
+    """(header fields, attributes) of every ``reply`` message a dump ``request`` returns; the request
+    carries ``header`` packed with ``filled`` (its family says what to dump)."""
+    for kind, p in dump(request, header.pack(*filled)):
+        if kind == reply:
+            yield header.unpack_from(p), attrs(p, header.size)
 
 
 def links() -> list[tuple[str, int, int, int, str | None]]:
     """(name, index, flags, MTU, MAC) of every interface."""
     out = []
-    for kind, p in dump(RTM_GETLINK, _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)):
-        if kind != RTM_NEWLINK:
-            continue
-        _family, _type, index, flags, _change = _IFINFOMSG.unpack_from(p)
-        a = attrs(p, _IFINFOMSG.size)
+    for (_family, _type, index, flags, _change), a in _objects(
+        RTM_GETLINK, RTM_NEWLINK, IFINFOMSG, (socket.AF_UNSPEC, 0, 0, 0, 0)
+    ):
         name = bytes(a.get(IFLA_IFNAME, b"")).split(b"\0", 1)[0].decode()
-        mtu = _U32.unpack(a[IFLA_MTU])[0] if IFLA_MTU in a and len(a[IFLA_MTU]) == 4 else 0
+        mtu = U32.unpack(a[IFLA_MTU])[0] if len(a.get(IFLA_MTU, b"")) == 4 else 0
         mac = bytes(a[IFLA_ADDRESS]).hex(":") if IFLA_ADDRESS in a else None
         out.append((name, index, flags, mtu, mac))
     return out
@@ -93,30 +102,24 @@ def links() -> list[tuple[str, int, int, int, str | None]]:
 
 def ipv4_addresses() -> list[tuple[int, str]]:
     """(interface index, ``address/prefixlen``) of every IPv4 address."""
-    out = []
-    for kind, p in dump(RTM_GETADDR, _IFADDRMSG.pack(socket.AF_INET, 0, 0, 0, 0)):
-        if kind != RTM_NEWADDR:
-            continue
-        family, prefixlen, _flags, _scope, index = _IFADDRMSG.unpack_from(p)
-        a = attrs(p, _IFADDRMSG.size)
-        if family == socket.AF_INET and IFA_ADDRESS in a:
-            out.append((index, f"{IPv4Address(bytes(a[IFA_ADDRESS]))}/{prefixlen}"))
-    return out
+    return [
+        (index, f"{IPv4Address(bytes(a[IFA_ADDRESS]))}/{prefixlen}")
+        for (family, prefixlen, _flags, _scope, index), a in _objects(
+            RTM_GETADDR, RTM_NEWADDR, IFADDRMSG, (socket.AF_INET, 0, 0, 0, 0)
+        )
+        if family == socket.AF_INET and IFA_ADDRESS in a
+    ]
 
 
 def routes_of(protocol: int, table: int = 254) -> list[tuple[IPv4Network, int]]:
     """(prefix, metric) of every IPv4 route of ``protocol`` in ``table``."""
     out = []
-    for kind, p in dump(RTM_GETROUTE, _RTMSG.pack(socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)):
-        if kind != RTM_NEWROUTE:
-            continue
-        _family, dst_len, _src, _tos, rtm_table, proto, _scope, _type, _flags = _RTMSG.unpack_from(p)
-        if proto != protocol:
-            continue
-        a = attrs(p, _RTMSG.size)
-        if (_U32.unpack(a[RTA_TABLE])[0] if RTA_TABLE in a else rtm_table) != table:
+    for (_family, dst_len, _src, _tos, rtm_table, proto, _scope, _type, _flags), a in _objects(
+        RTM_GETROUTE, RTM_NEWROUTE, RTMSG, (socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+    ):
+        if proto != protocol or (U32.unpack(a[RTA_TABLE])[0] if RTA_TABLE in a else rtm_table) != table:
             continue
         dst = IPv4Address(bytes(a[RTA_DST])) if RTA_DST in a else IPv4Address(0)
-        metric = _U32.unpack(a[RTA_PRIORITY])[0] if RTA_PRIORITY in a else 0
+        metric = U32.unpack(a[RTA_PRIORITY])[0] if RTA_PRIORITY in a else 0
         out.append((IPv4Network((dst, dst_len)), metric))
     return out
