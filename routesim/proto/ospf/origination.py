@@ -250,15 +250,17 @@ def reconcile(eng: OspfEngine, now: float) -> None:
             if age < maxage and _same(entry.lsa, template) and age < timers.lsrefresh:
                 eng.lsdb.mark_own(scope, key)  # bumps the version if it changes: next_refresh()
                 continue
+        # the earliest a new instance may go: the end of an adjacency hold (router-/network-LSAs)
+        # and MinLSInterval after the previous one (§12.4), whichever is later
+        due: float | None = None
         if key[0] in ADJACENCY_LSAS:
             if held == _NOT_ASKED:
                 held = adjacency_hold(eng, now)
-            if held is not None:
-                eng.originate_at = held if eng.originate_at is None else min(eng.originate_at, held)
-                continue
+            due = held
         last = eng.last_originated.get((scope, key))
-        if last is not None and now - last < timers.min_ls_interval - 1e-6:  # §12.4: MinLSInterval
-            due = last + timers.min_ls_interval
+        if last is not None and now - last < timers.min_ls_interval - 1e-6:
+            due = max(due or 0.0, last + timers.min_ls_interval)
+        if due is not None:
             eng.originate_at = due if eng.originate_at is None else min(eng.originate_at, due)
             continue
         seq = INITIAL_SEQUENCE_NUMBER
