@@ -16,7 +16,7 @@ sends the whole table as fast as the socket takes it. Measured:
   imported" and FRR ``show bgp ipv4 unicast summary json`` pfxRcd every 100 ms, GoBGP ``gobgp
   global rib summary`` destinations every 1 s: its API query takes the table's lock and slows
   ingest, so it is asked less often);
-* ``CPU s``: utime+stime of the speaker process(es) over the load (``/proc/PID/stat``);
+* ``CPU s``: CPU time of the speaker process(es) over the load (``lab_up.cpu_seconds``: schedstat);
 * ``peak MB`` (``VmHWM``) and ``B/prefix``: (peak - RSS just before the feed) / N;
 * ``send s``: the feeder's own sendall time (it must stay well below ``load s``).
 

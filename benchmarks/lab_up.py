@@ -18,7 +18,7 @@ seeded random chords, or a grid; one host per 10 routers; ``timers: fast``), bri
   routers), the zygote's, and the total PSS of all router processes;
 * mean PSS per router again at the end (after convergence and ``--settle`` seconds: a
   long-running router's full garbage collections must not unshare the zygote's pages);
-* CPU seconds (utime + stime from ``/proc/PID/stat``) of the routers during bring-up (read when
+* CPU seconds (``cpu_seconds``: schedstat, to the nanosecond) of the routers during bring-up (read when
   every router is ready), summed over routers.
 
 ``--protocol static`` (default): every router gets static routes towards every host subnet along
@@ -135,9 +135,26 @@ def smaps_rollup(pid: int) -> tuple[float, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14 and 15)
+    """CPU time of a process and all its threads, in seconds, to the nanosecond.
+
+    The sum of ``sum_exec_runtime`` (``/proc/PID/task/TID/schedstat``, first field, ns) over the
+    process's threads. ``utime + stime`` from ``/proc/PID/stat`` would be coarser: the kernel
+    truncates each of the two to a clock tick (10 ms), so a process undercounts by ~10 ms on
+    average, and a comparison of one routesim process per router with FRR's three daemons per
+    router (each undercounted) would be skewed by a few tenths of a second at 3x3, as large as the
+    quantity measured. Falls back to ``/proc/PID/stat`` where schedstat is missing
+    (``CONFIG_SCHED_INFO`` off).
+    """
+    try:
+        total = 0
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except FileNotFoundError:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14 and 15)
 
 
 class TimedLab(Lab):

@@ -2,7 +2,7 @@
 
 Run by hand, as root (it builds real namespaces; it is not a test)::
 
-    python benchmarks/ospf_grid.py [--sizes 3,5,10] [--kinds routesim,bird,frr] [--keep-dir]
+    python benchmarks/ospf_grid.py [--sizes 3,5,10] [--kinds routesim,bird,frr] [--rounds 3] [--keep-dir]
 
 For every K and every kind it generates a K x K grid of routers, all of that kind, running OSPFv2
 in area 0 over point-to-point links (``timers: {profile: fast, ospf_hello: 1s, ospf_dead: 4s,
@@ -21,12 +21,19 @@ advertised as a stub host route (RFC 2328 §12.4.1.1). It brings the lab up with
   first saw every table right after ``Lab.up()`` returned, an upper bound;
 * ``launch s``: how long launching every router took (FRR and BIRD configs are written and
   dry-run checked before the clock starts; FRR/BIRD daemons are started by 8 threads);
-* ``CPU s``: utime + stime (``/proc/PID/stat``) of every routing process, read the moment the
-  FIBs were complete (the processes are new, so that is their CPU from start to convergence):
+* ``CPU s``: CPU time (``lab_up.cpu_seconds``: schedstat, to the nanosecond) of every routing
+  process, read the moment the FIBs were complete (the processes are new, so that is their CPU
+  from start to convergence):
   routesim router processes (not the zygote), ``bird``, or FRR's ``zebra`` + ``staticd`` +
   ``ospfd`` (the daemonized pids the lab registered);
 * ``RSS MB`` / ``PSS MB``: mean per router (FRR: the sum of its three daemons) from
   ``/proc/PID/smaps_rollup`` after convergence.
+
+Every K and kind is measured ``--rounds`` times (default 3), round after round (a round measures
+each K and kind once, in turn, so the kinds compared in one round ran under the same machine load):
+the tables show each measurement's median over the rounds, and the targets are checked on the
+medians and, for information, round by round. On a shared 2-vCPU VM one run of the same code drifts
+by a third between half hours, so a single run says little.
 
 Labs are named ``bnospf_<kind><K>`` and always torn down; at the end the script checks that no
 ``rs-bnospf`` namespace is left and exits 1 if one is or a lab failed.
@@ -39,6 +46,7 @@ import errno
 import os
 import selectors
 import socket
+import statistics
 import struct
 import sys
 import tempfile
@@ -313,6 +321,7 @@ class GridLab(Lab):
 class Result:
     size: int
     kind: str
+    round: int = 1
     launch: float | None = None
     fib: float | None = None
     rib: float | None = None
@@ -324,8 +333,8 @@ class Result:
     error: str = ""
 
 
-def measure(topo: Topology, kind: str, size: int, timeout: float) -> Result:
-    res = Result(size, kind)
+def measure(topo: Topology, kind: str, size: int, timeout: float, rnd: int = 1) -> Result:
+    res = Result(size, kind, rnd)
     lab = GridLab(topo)
     lab.fib_protocol = KERNEL_PROTOCOL[kind]
     pids: list[int] = []
@@ -390,9 +399,41 @@ METRICS: list[tuple[str, Any]] = [
 ]
 
 
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def combined(results: list[Result]) -> Result:
+    """One Result of a (K, kind) from its rounds: the median of each measurement over the rounds
+    that produced it (FIB ``FAIL`` if any round failed), memory from every round."""
+    first = results[0]
+    out = Result(first.size, first.kind, len(results))
+    ok = [r for r in results if r.fib is not None]
+    if len(ok) == len(results):
+        out.fib = _median([r.fib for r in ok if r.fib is not None])
+    out.launch = _median([r.launch for r in results if r.launch is not None])
+    out.cpu = _median([r.cpu for r in ok if r.cpu is not None])
+    ribs = [r for r in ok if r.rib is not None]
+    if len(ribs) == len(ok):
+        out.rib = _median([r.rib for r in ribs if r.rib is not None])
+        out.rib_polled = any(r.rib_polled for r in ribs)
+    for r in results:
+        out.rss += r.rss
+        out.pss += r.pss
+        out.spf_runs += r.spf_runs
+    return out
+
+
 def print_table(results: list[Result], sizes: list[int], kinds: list[str]) -> None:
-    """A Markdown table: one row per K, for each kind the metrics side by side."""
-    by = {(r.size, r.kind): r for r in results}
+    """A Markdown table: one row per K, for each kind the metrics side by side (medians over the
+    rounds when there are several)."""
+    groups: dict[tuple[int, str], list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.size, r.kind), []).append(r)
+    by = {key: combined(rs) for key, rs in groups.items()}
+    rounds = max((len(rs) for rs in groups.values()), default=1)
+    if rounds > 1:
+        print(f"medians over {rounds} rounds (each round measures every K and kind once, in turn)")
     head = ["K"] + [f"{kind} {m}" for m, _ in METRICS for kind in kinds]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(" ---: " for _ in head) + "|")
@@ -405,23 +446,46 @@ def print_table(results: list[Result], sizes: list[int], kinds: list[str]) -> No
         print("| " + " | ".join(cells) + " |")
     for r in results:
         if r.error:
-            print(f"\n  {r.size}x{r.size} {r.kind}: {r.error}")
+            print(f"\n  {r.size}x{r.size} {r.kind} (round {r.round}): {r.error}")
 
 
 def check_targets(results: list[Result]) -> None:
-    by = {(r.size, r.kind): r for r in results}
+    """The issue's targets, per round (the kinds of one round ran minutes apart, under the same
+    machine load) and on the medians: routesim's FIB time no longer than BIRD's, its CPU below
+    FRR's."""
+    by = {(r.size, r.kind, r.round): r for r in results}
+    sizes = sorted({r.size for r in results})
+    rounds = sorted({r.round for r in results})
     print("\ntargets (routesim: FIB no slower than BIRD, CPU below FRR):")
-    for (k, kind), r in sorted(by.items()):
-        if kind != "routesim" or r.fib is None:
-            continue
-        parts = [f"  {k}x{k}: FIB {r.fib:.2f} s"]
-        b = by.get((k, "bird"))
-        if b is not None and b.fib is not None:
-            parts.append(f"vs BIRD {b.fib:.2f} s {'ok' if r.fib <= b.fib else 'MISSED'}")
-        f = by.get((k, "frr"))
-        if f is not None and f.cpu is not None and r.cpu is not None:
-            parts.append(f"CPU {r.cpu:.2f} s vs FRR {f.cpu:.2f} s {'ok' if r.cpu < f.cpu else 'MISSED'}")
-        print("; ".join(parts))
+    for k in sizes:
+        fib_pairs: list[tuple[float, float]] = []
+        cpu_pairs: list[tuple[float, float]] = []
+        for n in rounds:
+            r, b, f = by.get((k, "routesim", n)), by.get((k, "bird", n)), by.get((k, "frr", n))
+            if r is None or r.fib is None:
+                continue
+            if b is not None and b.fib is not None:
+                fib_pairs.append((r.fib, b.fib))
+            if f is not None and f.cpu is not None and r.cpu is not None:
+                cpu_pairs.append((r.cpu, f.cpu))
+        parts = [f"  {k}x{k}:"]
+        if fib_pairs:
+            ours, theirs = _median([a for a, _ in fib_pairs]), _median([b for _, b in fib_pairs])
+            met = sum(a <= b for a, b in fib_pairs)
+            parts.append(
+                f"FIB {ours:.2f} s vs BIRD {theirs:.2f} s {'ok' if ours <= theirs else 'MISSED'}"
+                f" (faster in {met}/{len(fib_pairs)} rounds)"
+            )
+        if cpu_pairs:
+            ours, theirs = _median([a for a, _ in cpu_pairs]), _median([b for _, b in cpu_pairs])
+            met = sum(a < b for a, b in cpu_pairs)
+            ratios = ", ".join(f"{a / b:.2f}" for a, b in cpu_pairs)
+            parts.append(
+                f"CPU {ours:.2f} s vs FRR {theirs:.2f} s {'ok' if ours < theirs else 'MISSED'}"
+                f" (below in {met}/{len(cpu_pairs)} rounds; routesim/FRR per round {ratios})"
+            )
+        if len(parts) > 1:
+            print(" ".join(parts[:1]) + " " + "; ".join(parts[1:]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,6 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="3,5,10", help="grid sides K (K x K routers), comma-separated")
     ap.add_argument("--kinds", default=",".join(KINDS), help="router kinds, comma-separated")
     ap.add_argument("--timeout", type=float, default=180.0, help="convergence timeout per lab (s)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure every K and kind this many times, in turn; tables show medians (default 3: "
+        "a shared 2-vCPU machine drifts by a third between half hours)",
+    )
     ap.add_argument("--keep-dir", action="store_true", help="keep the generated topologies")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
@@ -442,28 +513,33 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="routesim-bnospf-"))
     results: list[Result] = []
     try:
+        topos: dict[tuple[int, str], Topology] = {}
         for k in sizes:
             for kind in kinds:
                 doc = make_topology(k, kind)
                 path = tmp / f"{doc['name']}.yaml"
                 path.write_text(yaml.safe_dump(doc, sort_keys=False))
-                topo = load_topology(path)
-                print(f"{k}x{k} {kind} ...", file=sys.stderr, flush=True)
-                quiet = wait_quiet()  # the previous lab's namespaces may still be going in the kernel
-                if quiet > 1.0:
-                    print(f"  (waited {quiet:.1f} s for a quiet machine)", file=sys.stderr, flush=True)
-                r = measure(topo, kind, k, args.timeout)
-                print(
-                    f"  FIB {r.fib} s, RIB {r.rib} s, CPU {r.cpu}, launch {r.launch} {r.error}"
-                    + (
+                topos[k, kind] = load_topology(path)
+        for n in range(1, args.rounds + 1):
+            for k in sizes:
+                for kind in kinds:
+                    label = f" (round {n}/{args.rounds})" if args.rounds > 1 else ""
+                    print(f"{k}x{k} {kind}{label} ...", file=sys.stderr, flush=True)
+                    quiet = wait_quiet()  # the previous lab's namespaces may still be going
+                    if quiet > 1.0:
+                        print(f"  (waited {quiet:.1f} s for a quiet machine)", file=sys.stderr, flush=True)
+                    r = measure(topos[k, kind], kind, k, args.timeout, n)
+                    spf = (
                         f" SPF runs/router mean {sum(r.spf_runs) / len(r.spf_runs):.1f} max {max(r.spf_runs)}"
                         if r.spf_runs
                         else ""
-                    ),
-                    file=sys.stderr,
-                    flush=True,
-                )
-                results.append(r)
+                    )
+                    print(
+                        f"  FIB {r.fib} s, RIB {r.rib} s, CPU {r.cpu}, launch {r.launch} {r.error}{spf}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    results.append(r)
     finally:
         if args.keep_dir:
             print(f"topologies kept in {tmp}", file=sys.stderr)
