@@ -76,7 +76,10 @@ class Router:
         self.events = EventLog(config.node, config.event_log or None, on_dirty=self._log_dirty)
         self.engines: dict[str, Engine] = {}
         self.transports: dict[str, str] = {}
-        self._timers: dict[tuple[str, Any], asyncio.TimerHandle] = {}
+        #: (engine, timer key) -> deadline; the keys of one engine due at the same instant share one
+        #: loop timer and are handed to the engine together (``_timer_groups``, ``_fire``)
+        self._timers: dict[tuple[str, Any], float] = {}
+        self._timer_groups: dict[tuple[str, float], tuple[asyncio.TimerHandle, dict[Any, None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ipr_read = None  # pyroute2, for inspection only (created on first use)
         self._watcher = None
@@ -156,8 +159,9 @@ class Router:
                 self._perform(name, engine.stop(now), stopping=True)
             except Exception:
                 log.exception("%s: stop failed", name)
-        for h in self._timers.values():
+        for h, _keys in self._timer_groups.values():
             h.cancel()
+        self._timer_groups.clear()
         self._timers.clear()
         for port in [*self._udp.values(), *self._raw.values()]:
             port.close()
@@ -342,15 +346,9 @@ class Router:
             elif isinstance(a, ArmTimer):
                 if stopping:
                     continue
-                key = (name, a.key)
-                old = self._timers.pop(key, None)
-                if old:
-                    old.cancel()
-                self._timers[key] = self._loop.call_at(a.at, self._fire, name, a.key)
+                self._arm(name, a.key, a.at)
             elif isinstance(a, CancelTimer):
-                h = self._timers.pop((name, a.key), None)
-                if h:
-                    h.cancel()
+                self._disarm(name, a.key)
             elif isinstance(a, RoutesChanged):
                 changes = self.rib.update(
                     name, self.now(), upserts=a.upserts, withdrawals=[p for p, _ in a.withdrawals]
@@ -387,9 +385,36 @@ class Router:
         if rib_dirty and not stopping:
             self._loop.call_soon(self._offer_rib)
 
-    def _fire(self, name: str, key: Any) -> None:
-        self._timers.pop((name, key), None)
-        self.feed(name, TimerFired(key))
+    def _arm(self, name: str, key: Any, at: float) -> None:
+        """Arm (or move) one timer of an engine. Timers of the same engine due at the same instant
+        (the Hello timers of its interfaces, which keep their phase: RFC 2328 §4.4) share one loop
+        timer, so they cost one engine call, not one each."""
+        self._disarm(name, key)
+        self._timers[name, key] = at
+        group = self._timer_groups.get((name, at))
+        if group is None:
+            handle = self._loop.call_at(at, self._fire, name, at)
+            group = self._timer_groups[name, at] = (handle, {})
+        group[1][key] = None
+
+    def _disarm(self, name: str, key: Any) -> None:
+        at = self._timers.pop((name, key), None)
+        if at is None:
+            return
+        group = self._timer_groups.get((name, at))
+        if group is not None:
+            group[1].pop(key, None)
+            if not group[1]:
+                group[0].cancel()
+                del self._timer_groups[name, at]
+
+    def _fire(self, name: str, at: float) -> None:
+        group = self._timer_groups.pop((name, at), None)
+        if group is None:
+            return
+        for key in group[1]:
+            self._timers.pop((name, key), None)
+        self.feed_all(name, [TimerFired(key) for key in group[1]])
 
     # --- transports ------------------------------------------------------------------------
 

@@ -81,6 +81,8 @@ _TIMER_EPSILON = 1e-9
 _IFACE_TIMERS = ("hello", "wait", "ack")
 _NEIGHBOR_TIMERS = ("inactivity", "dd", "lsr", "lsu")
 _ENGINE_TIMERS = ("spf", "originate", "age")
+#: a deadline that equals nothing: an owner's timers whose state holds it are compared again
+_STALE = object()
 _PACKET_NAMES = {
     PacketType.HELLO: "hello",
     PacketType.DATABASE_DESCRIPTION: "dd",
@@ -284,7 +286,7 @@ class OspfEngine:
         if not (isinstance(key, tuple) and len(key) >= 2 and key[0] == "ospf"):
             return
         self._armed.pop(key, None)
-        self._timers_dirty = True  # whatever the handler does, re-check every deadline
+        self._recheck_owner_of(key)  # whatever the handler does, the fired timer's owner is re-checked
         kind = key[1]
         due = now + _TIMER_EPSILON
         if kind in ("hello", "wait", "ack"):
@@ -292,7 +294,7 @@ class OspfEngine:
             if ifc is None:
                 return
             if kind == "hello" and ifc.hello_at is not None and ifc.hello_at <= due:
-                ifc.hello_at = now + ifc.cfg.hello_interval
+                ifc.hello_at = _next_beat(ifc.hello_at, ifc.cfg.hello_interval, now)
                 if ifc.active:
                     self.send(ifc, ALL_SPF_ROUTERS, self._hello(ifc))
             elif kind == "wait" and ifc.wait_at is not None and ifc.wait_at <= due:
@@ -540,7 +542,8 @@ class OspfEngine:
         Each owner's deadlines are compared, as one tuple, with those armed after the previous call,
         so only the timers that changed are looked up and emitted (timer keys hold IPv4Addresses,
         whose hashing dominated when every key was rebuilt and diffed after every packet). After a
-        timer fired (``_timers_dirty``) every deadline is compared with ``_armed`` again.
+        timer fired, its owner's deadlines are compared with ``_armed`` again
+        (:meth:`_recheck_owner_of`); after :meth:`stop` (``_timers_dirty``), every owner's.
         """
         full, self._timers_dirty = self._timers_dirty, False
         self._timer_gen += 1
@@ -569,6 +572,23 @@ class OspfEngine:
             elif armed.get(key) != at:
                 armed[key] = at
                 self._out.append(ArmTimer(key, at))
+
+    def _recheck_owner_of(self, key: tuple) -> None:
+        """A timer fired (and left ``_armed``): make :meth:`_sync_timers` compare every deadline of
+        the interface, neighbor or engine it belongs to with ``_armed`` again, as if it were new, so
+        that a deadline the handler left as it was is armed again. Only that owner: comparing every
+        owner after every Hello timer was a quarter of an idle router's CPU."""
+        kind = key[1]
+        owner: object | None = None
+        if kind in _ENGINE_TIMERS:
+            owner = self
+        elif len(key) >= 3 and (ifc := self.ifaces.get(key[2])) is not None:
+            owner = ifc if kind in _IFACE_TIMERS else ifc.neighbors.get(key[3]) if len(key) >= 4 else None
+        state = self._timer_state.get(id(owner)) if owner is not None else None
+        if state is None or state[0] is not owner:
+            self._timers_dirty = True  # an owner we cannot place: compare everything
+            return
+        state[1] = (_STALE,) * len(state[4])
 
     def _sync_owner(
         self,
@@ -690,6 +710,18 @@ class OspfEngine:
                 **{k: v for k, v in sorted(self.counters.items()) if k != "spf_runs"},
             },
         }
+
+
+def _next_beat(last: float, interval: float, now: float) -> float:
+    """The next firing of an interval timer that fired for ``last``: ``last + interval``, so that
+    the time the firing took to handle does not add up into drift (RFC 2328 §4.4: "Interval timers
+    should be implemented to avoid drift"); beats missed while the router was busy are skipped, not
+    sent in a burst. The Hello timers of interfaces that came up together stay together: the
+    router wakes once per HelloInterval for all of them."""
+    nxt = last + interval
+    if nxt <= now:
+        nxt += interval * (int((now - nxt) // interval) + 1)
+    return nxt
 
 
 def _prefix_order(p: IPv4Network) -> tuple[int, int]:

@@ -51,6 +51,28 @@ def test_start_sends_hello_and_arms_timers() -> None:
     assert [a for a in eng.handle(TimerFired(("ospf", "hello", "e0")), 0.5) if isinstance(a, Send)] == []
 
 
+def test_a_timer_that_fires_early_is_armed_again_at_its_deadline() -> None:
+    """A fired timer leaves the engine's armed set; when its handler finds it is not due yet (the
+    runtime fired an older arming, or early), the deadline it keeps must be armed again: for an
+    interface's, a neighbor's and the engine's own timers alike. Only the fired timer's owner is
+    compared again, so the other timers are neither re-armed nor cancelled."""
+    net = pair()
+    net.run(30)
+    r1 = net.engines["r1"]
+    armed = dict(net.timers["r1"])
+    nbr = ("ospf", "inactivity", "e0", IPv4Address("10.0.12.2"))
+    for key in (("ospf", "hello", "e0"), nbr, ("ospf", "age")):
+        assert key in armed, key
+        out = r1.handle(TimerFired(key), net.now)  # before its deadline: nothing to do but re-arm
+        assert [a for a in out if isinstance(a, Send)] == []
+        assert [(a.key, a.at) for a in out if isinstance(a, ArmTimer | CancelTimer)] == [(key, armed[key])]
+    # a timer of a neighbor that is not there: no error, no change to the other timers
+    out = r1.handle(TimerFired(("ospf", "inactivity", "e0", IPv4Address("10.0.12.9"))), net.now)
+    assert [a for a in out if isinstance(a, CancelTimer)] == []
+    assert {a.key: a.at for a in out if isinstance(a, ArmTimer)}.items() <= armed.items()
+    assert net.states("r1") == {"2.2.2.2": "Full"}
+
+
 def test_inspect_model() -> None:
     net = pair()
     net.run(30)
