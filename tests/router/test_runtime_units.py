@@ -1,11 +1,12 @@
-"""Runtime pieces without sockets: the FIB write's event-log entry and who is offered the RIB."""
+"""Runtime pieces without sockets: the FIB write's event-log entry, who is offered the RIB, and how
+engine timers become loop timers."""
 
 from __future__ import annotations
 
 import asyncio
 from ipaddress import IPv4Address, IPv4Network
 
-from routesim.proto.base import NextHop, RibChanged, Route, RouteProtocol
+from routesim.proto.base import ArmTimer, CancelTimer, NextHop, RibChanged, Route, RouteProtocol
 from routesim.router.config import RouterConfig
 from routesim.router.runtime import FIB_LOG_SAMPLE, Router
 
@@ -64,4 +65,62 @@ def test_the_rib_is_offered_only_to_engines_that_want_it(tmp_path):
     assert [type(e) for e in engines["a"].seen] == [RibChanged]
     assert [type(e) for e in engines["b"].seen] == [RibChanged]
     assert engines["c"].seen == []
+    r.events.close()
+
+
+class BatchEngine:
+    """Records each engine call: ``handle`` for one event, ``handle_batch`` for several."""
+
+    def __init__(self):
+        self.calls: list[list] = []
+
+    def handle(self, event, now):
+        self.calls.append([event])
+        return []
+
+    def handle_batch(self, events, now):
+        self.calls.append(list(events))
+        return []
+
+
+def test_timers_due_at_the_same_instant_reach_the_engine_as_one_call(tmp_path):
+    r = _router(tmp_path)
+    eng = r.engines["ospf"] = BatchEngine()
+
+    async def run():
+        loop = r._loop = asyncio.get_running_loop()
+        t = loop.time() + 0.05
+        r._perform(
+            "ospf", [ArmTimer(("hello", "e0"), t), ArmTimer(("hello", "e1"), t), ArmTimer("spf", t + 0.03)]
+        )
+        r._perform("ospf", [ArmTimer(("hello", "e2"), t), ArmTimer(("hello", "e3"), t)])
+        r._perform("ospf", [CancelTimer(("hello", "e3")), ArmTimer(("hello", "e1"), t + 0.01)])  # e1 moves
+        assert len(r._timer_groups) == 3 and len(r._timers) == 4
+        await asyncio.sleep(0.12)
+
+    asyncio.run(run())
+    assert [[e.key for e in call] for call in eng.calls] == [
+        [("hello", "e0"), ("hello", "e2")],  # one call for the two still due together
+        [("hello", "e1")],
+        ["spf"],
+    ]
+    assert r._timers == {} and r._timer_groups == {}  # nothing left armed after firing
+    r.events.close()
+
+
+def test_cancelling_every_timer_of_an_instant_cancels_its_loop_timer(tmp_path):
+    r = _router(tmp_path)
+    eng = r.engines["ospf"] = BatchEngine()
+
+    async def run():
+        loop = r._loop = asyncio.get_running_loop()
+        t = loop.time() + 0.02
+        r._perform("ospf", [ArmTimer("a", t), ArmTimer("b", t)])
+        (handle, _keys) = r._timer_groups["ospf", t]
+        r._perform("ospf", [CancelTimer("a"), CancelTimer("b"), CancelTimer("never-armed")])
+        assert handle.cancelled() and r._timer_groups == {} and r._timers == {}
+        await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+    assert eng.calls == []
     r.events.close()

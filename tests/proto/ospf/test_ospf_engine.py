@@ -51,6 +51,24 @@ def test_start_sends_hello_and_arms_timers() -> None:
     assert [a for a in eng.handle(TimerFired(("ospf", "hello", "e0")), 0.5) if isinstance(a, Send)] == []
 
 
+def test_hello_timer_keeps_its_phase_and_skips_missed_beats() -> None:
+    """RFC 2328 §4.4: interval timers avoid drift. A Hello timer handled late fires next at its
+    previous deadline + HelloInterval, not at the late instant + HelloInterval; one handled more than
+    an interval late sends one Hello and skips the missed beats (no burst)."""
+    eng = engine("1.1.1.1", iface("e0", "10.0.12.1/24"), iface("e1", "10.0.13.1/24"))
+    eng.start(0.0)
+
+    def fire(name: str, at: float) -> float:
+        out = eng.handle(TimerFired(("ospf", "hello", name)), at)
+        assert len([a for a in out if isinstance(a, Send)]) == 1
+        return {a.key: a.at for a in out if isinstance(a, ArmTimer)}[("ospf", "hello", name)]
+
+    assert fire("e0", 0.0) == 1.0
+    assert fire("e1", 0.004) == 1.0  # handled 4 ms after e0: still due with it
+    assert fire("e0", 1.3) == 2.0  # 0.3 s late: the phase stays
+    assert fire("e0", 4.5) == 5.0  # beats 3 and 4 were missed: one Hello now, the next at 5
+
+
 def test_a_timer_that_fires_early_is_armed_again_at_its_deadline() -> None:
     """A fired timer leaves the engine's armed set; when its handler finds it is not due yet (the
     runtime fired an older arming, or early), the deadline it keeps must be armed again: for an
