@@ -176,15 +176,27 @@ def remove_from_retransmission_lists(
             nbr.retransmit.pop(key, None)
 
 
-def install(eng: OspfEngine, scope: Scope, lsa: Lsa, now: float, *, own: bool = False) -> None:
+def install(
+    eng: OspfEngine, scope: Scope, lsa: Lsa, now: float, *, own: bool = False, requested: bool = False
+) -> None:
     """§13.2: install, and schedule the routing calculation if the contents changed.
+
+    ``requested``: the LSA answers our LS Request (§10.9). §13 (5a) discards a newer instance
+    arriving less than MinLSArrival after the database copy only when that copy was "received via
+    flooding" (Appendix B: MinLSArrival is the least time "between reception of new LSA instances
+    during flooding"); a copy from the database exchange is not, so the newer instance its
+    originator floods a few milliseconds later (typical on a LAN, where the DR hands out an
+    instance the originator is replacing as its adjacencies come up) is taken at once instead of
+    being dropped and retransmitted a whole RxmtInterval later. FRR and BIRD time every installed
+    copy alike.
 
     §13 (5c) removes the *current database copy* from the retransmission lists: the instance
     being installed, which (5b) has just put on them when flooding it, stays there until acked
     (otherwise a neighbor that drops it, e.g. by MinLSArrival (5a), never gets it again).
     """
     remove_from_retransmission_lists(eng, lsa.header.key, scope, keep=lsa)
-    _, changed = eng.lsdb.install(scope, lsa, now, own=own)
+    entry, changed = eng.lsdb.install(scope, lsa, now, own=own)
+    entry.requested = requested
     h = lsa.header
     eng.emit(
         Log(
@@ -233,14 +245,20 @@ def receive_lsu(eng: OspfEngine, ifc: Interface, nbr: Neighbor, lsu: LinkStateUp
         db_header = entry.header(now, maxage) if entry else None
         cmp = 1 if db_header is None else compare_instances(h, db_header, maxage=maxage)
         if cmp > 0:  # (5)
-            if entry is not None and now - entry.installed_at < eng.config.timers.min_ls_arrival:
+            if (
+                entry is not None
+                and not entry.requested
+                and now - entry.installed_at < eng.config.timers.min_ls_arrival
+            ):
                 eng.counters["lsa_min_arrival_drops"] += 1  # (5a)
                 continue
+            # an answer to our LS Request of the database exchange (§10.9), not a flooded copy:
+            requested = h.key in nbr.ls_requests
             back_out = flood(eng, scope, lsa, now, from_ifc=ifc, from_nbr=nbr)  # (5b)
             own = h.advertising_router == eng.router_id or (
                 h.ls_type == LsType.NETWORK and h.link_state_id in eng.own_addresses
             )
-            install(eng, scope, lsa, now, own=own)  # (5c, 5d)
+            install(eng, scope, lsa, now, own=own, requested=requested)  # (5c, 5d)
             eng.counters["lsa_installed"] += 1
             if not back_out:  # (5e), §13.5 table
                 if ifc.state != InterfaceState.BACKUP or nbr.address == ifc.dr:

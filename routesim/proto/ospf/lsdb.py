@@ -55,6 +55,9 @@ class LsdbEntry:
     own: bool = False
     #: Last time this instance was sent back to a neighbor with an older copy (§13 (8)).
     sent_back_at: float = float("-inf")
+    #: Received in answer to our LS Request during a database exchange (§10.9), not by flooding:
+    #: §13 (5a)'s MinLSArrival wait does not apply to it (see ``flooding.receive_lsu``).
+    requested: bool = False
 
     def age(self, now: float, maxage: int) -> int:
         """Current LS age: the installed age plus the whole seconds held, capped at MaxAge (§14)."""

@@ -339,6 +339,8 @@ def receive_dd(eng: OspfEngine, ifc: Interface, nbr: Neighbor, dd: DatabaseDescr
             # §10.6: anything else is ignored in ExStart (typically the peer's own I|M|MS when we
             # are the master); the negotiation continues by retransmission.
             eng.counters["dd_ignored"] += 1
+            if (dd.flags & init_all) == init_all and nbr.master and nbr.router_id < eng.router_id:
+                _answer_soon(ifc, nbr, now)
             return
         nbr.dd_options = dd.options
         neighbor_event(eng, ifc, nbr, V.NEGOTIATION_DONE, now)
@@ -362,6 +364,19 @@ def receive_dd(eng: OspfEngine, ifc: Interface, nbr: Neighbor, dd: DatabaseDescr
         _duplicate_dd(eng, ifc, nbr)
     else:
         neighbor_event(eng, ifc, nbr, V.SEQ_NUMBER_MISMATCH, now)
+
+
+def _answer_soon(ifc: Interface, nbr: Neighbor, now: float) -> None:
+    """The neighbor's own I|M|MS reached us, the master-to-be, in ExStart: it has just entered
+    ExStart itself, so ours may have reached it earlier, in 2-Way or Init, and been ignored
+    (§10.6): on a LAN the DR and BDR often start their adjacency a few milliseconds apart. §10.8
+    retransmits the master's packet every RxmtInterval; this one retransmission comes after an
+    eighth of it unless the neighbor answers first (when ours crossed its packet, the answer is
+    already on its way and nothing more is sent). The DR-BDR adjacency of a LAN forms ~1.75 s
+    sooner in ``fast`` (RxmtInterval 2 s), ~4.4 s sooner with the RFC's 5 s."""
+    soon = now + ifc.cfg.retransmit_interval / 8
+    if nbr.dd_rxmt_at is None or nbr.dd_rxmt_at > soon:
+        nbr.dd_rxmt_at = soon
 
 
 def _duplicate_dd(eng: OspfEngine, ifc: Interface, nbr: Neighbor) -> None:

@@ -318,3 +318,42 @@ def test_two_routers_started_apart_reach_full_before_either_periodic_hello() -> 
     net.run(0.5)  # the periodic Hellos would only go at t=1.0 (r1) and t=1.05 (r2)
     assert net.states("r1") == {"2.2.2.2": "Full"}
     assert net.states("r2") == {"1.1.1.1": "Full"}
+
+
+def test_master_answers_the_peers_initial_dd_soon_when_its_own_went_unheard() -> None:
+    """The master-to-be's first I|M|MS is lost (as when the peer was still in 2-Way on a LAN and
+    ignored it, §10.6). When the peer's own I|M|MS arrives, the master retransmits after an eighth
+    of RxmtInterval instead of a whole one (§10.8 leaves the master's retransmission to it), and
+    only once: the exchange then runs as usual."""
+    lost = []
+
+    def drop(now, sender, receiver, pkt) -> bool:
+        if sender == "r2" and isinstance(pkt.body, DatabaseDescription) and not lost:
+            lost.append(now)
+            return True
+        return False
+
+    net = pair()  # r2 (2.2.2.2) is the master
+    net.drop = drop
+    net.run(10)
+    assert lost and net.states("r1") == {"2.2.2.2": "Full"} and net.states("r2") == {"1.1.1.1": "Full"}
+    full = max(t for t, _, e in net.session_events() if e.new == "Full")
+    rxmt = 2.0  # FAST retransmit_interval
+    assert full - lost[0] < rxmt / 2, (lost[0], full)  # without the early answer: one RxmtInterval
+    assert net.engines["r2"].counters["dd_retransmits"] == 1
+    assert net.engines["r2"].counters["dd_ignored"] == 1  # r1's I|M|MS, which prompted it
+
+
+def test_crossing_initial_dds_cost_no_extra_packets() -> None:
+    """Both routers enter ExStart together: their I|M|MS cross; the slave's answer to the master's
+    comes before the early retransmission would, so none is sent."""
+    net = pair()
+    net.run(10)
+    assert net.states("r2") == {"1.1.1.1": "Full"}
+    assert net.engines["r2"].counters["dd_retransmits"] == 0
+    dds = [
+        a
+        for _, r, a in net.trace
+        if r == "r2" and isinstance(a, Send) and isinstance(decode(a), DatabaseDescription)
+    ]
+    assert len(dds) == len({decode(a).dd_sequence_number for a in dds})  # no DD was sent twice

@@ -382,3 +382,52 @@ def test_delayed_acks_leave_after_a_quarter_of_rxmtinterval() -> None:
         if isinstance(decode_packet(a.data).body, LinkStateAck)
     ]
     assert acks and acks[0] - t0 == pytest.approx(0.01 + 0.5, abs=0.02)
+
+
+def _router_lsa_seq(net: Net, router: str, of: str) -> int | None:
+    entry = net.engines[router].lsdb.get(BACKBONE, (1, IPv4Address(of), IPv4Address(of)))
+    return None if entry is None else entry.lsa.header.ls_sequence_number
+
+
+def test_a_newer_instance_right_after_a_requested_copy_is_taken_at_once() -> None:
+    """The LAN case of §13 (5a), in a line: r3's exchange with r2 hands it r1's router-LSA; r1's next
+    instance (originated as r3 installs that copy) reaches r3 20 ms later and is installed then, not
+    after r2's retransmission a RxmtInterval later."""
+    net = line(3)
+    net.segments[1].up = False
+    net.run(10)
+    net.segments[1].up = True
+    key = (1, IPv4Address("1.1.1.1"), IPv4Address("1.1.1.1"))
+    seq = net.engines["r1"].lsdb.get(BACKBONE, key).lsa.header.ls_sequence_number
+    for _ in range(5000):
+        net.run_for(0.001)
+        if _router_lsa_seq(net, "r3", "1.1.1.1") == seq:
+            break
+    assert net.engines["r3"].lsdb.get(BACKBONE, key).requested  # from the database exchange
+    changed = net.now
+    net.apply("r1", net.engines["r1"].set_cost("r", 3, net.now))
+    while _router_lsa_seq(net, "r3", "1.1.1.1") != seq + 1 and net.now < changed + 5:
+        net.run_for(0.001)
+    assert _router_lsa_seq(net, "r3", "1.1.1.1") == seq + 1
+    assert net.now - changed < 0.5, net.now - changed  # MinLSArrival would have cost RxmtInterval (2 s)
+    assert net.engines["r3"].counters["lsa_min_arrival_drops"] == 0
+
+
+def test_a_newer_instance_right_after_a_flooded_copy_waits_for_the_retransmission() -> None:
+    """The same with both copies flooded: the second, less than MinLSArrival (0.5 s) after the
+    first, is discarded unacknowledged (§13 (5a)) and comes again with r2's retransmission."""
+    net = line(3, timers=dataclasses.replace(FAST_TIMERS, min_ls_interval=0.0))
+    net.run(10)
+    key = (1, IPv4Address("1.1.1.1"), IPv4Address("1.1.1.1"))
+    r1, r3 = net.engines["r1"], net.engines["r3"]
+    seq = r1.lsdb.get(BACKBONE, key).lsa.header.ls_sequence_number
+    net.apply("r1", r1.set_cost("r", 3, net.now))
+    while _router_lsa_seq(net, "r3", "1.1.1.1") != seq + 1:
+        net.run_for(0.001)
+    assert not r3.lsdb.get(BACKBONE, key).requested
+    changed = net.now
+    net.apply("r1", r1.set_cost("r", 4, net.now))  # MinLSInterval 0 here: originated at once
+    while _router_lsa_seq(net, "r3", "1.1.1.1") != seq + 2 and net.now < changed + 5:
+        net.run_for(0.001)
+    assert r3.counters["lsa_min_arrival_drops"] >= 1
+    assert 1.5 < net.now - changed < 2.5  # r2's retransmission, RxmtInterval (2 s) after it sent it
