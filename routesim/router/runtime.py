@@ -389,6 +389,8 @@ class Router:
         """Arm (or move) one timer of an engine. Timers of the same engine due at the same instant
         (the Hello timers of its interfaces, which keep their phase: RFC 2328 §4.4) share one loop
         timer, so they cost one engine call, not one each."""
+        if self._timers.get((name, key)) == at:
+            return  # armed for that instant already
         self._disarm(name, key)
         self._timers[name, key] = at
         group = self._timer_groups.get((name, at))

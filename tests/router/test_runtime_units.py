@@ -96,6 +96,9 @@ def test_timers_due_at_the_same_instant_reach_the_engine_as_one_call(tmp_path):
         r._perform("ospf", [ArmTimer(("hello", "e2"), t), ArmTimer(("hello", "e3"), t)])
         r._perform("ospf", [CancelTimer(("hello", "e3")), ArmTimer(("hello", "e1"), t + 0.01)])  # e1 moves
         assert len(r._timer_groups) == 3 and len(r._timers) == 4
+        handle = r._timer_groups["ospf", t + 0.03][0]
+        r._perform("ospf", [ArmTimer("spf", t + 0.03)])  # the same instant again: nothing to do
+        assert r._timer_groups["ospf", t + 0.03][0] is handle and not handle.cancelled()
         await asyncio.sleep(0.12)
 
     asyncio.run(run())
