@@ -29,6 +29,17 @@ def scratch_netns(prefix: str, *setup: str) -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+def veth(a: str, address_a: str, b: str, address_b: str) -> tuple[str, ...]:
+    """The ``ip`` commands for a veth pair ``a``-``b``, both addressed and up (for :func:`scratch_netns`)."""
+    return (
+        f"link add name {a} type veth peer name {b}",
+        f"addr add {address_a} dev {a}",
+        f"addr add {address_b} dev {b}",
+        f"link set dev {a} up",
+        f"link set dev {b} up",
+    )
+
+
 def in_netns(name: str, fn: Callable[[], T]) -> T:
     """Run ``fn`` in a thread that entered the namespace (setns affects only the calling thread)."""
     from routesim.router.zygote import enter_netns

@@ -9,7 +9,7 @@ import subprocess
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
-from netnsutil import in_netns, scratch_netns
+from netnsutil import in_netns, scratch_netns, veth
 
 from routesim.proto.base import NextHop, Route, RouteProtocol
 from routesim.rib.table import FibChange
@@ -19,14 +19,7 @@ pytestmark = [pytest.mark.netns]
 
 @pytest.fixture
 def netns():
-    with scratch_netns(
-        "fib",
-        "link add name a type veth peer name b",
-        "addr add 10.0.0.1/30 dev a",
-        "addr add 10.0.0.5/30 dev b",
-        "link set dev a up",
-        "link set dev b up",
-    ) as name:
+    with scratch_netns("fib", *veth("a", "10.0.0.1/30", "b", "10.0.0.5/30")) as name:
         yield name
 
 

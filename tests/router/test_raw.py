@@ -7,22 +7,14 @@ import socket
 from ipaddress import IPv4Interface
 
 import pytest
-from netnsutil import in_netns, scratch_netns
+from netnsutil import in_netns, scratch_netns, veth
 
 pytestmark = [pytest.mark.netns]
 
 
 @pytest.fixture
 def netns():
-    with scratch_netns(
-        "raw",
-        "link set dev lo up",
-        "link add name q0 type veth peer name q1",
-        "addr add 10.2.0.1/30 dev q0",
-        "addr add 10.2.0.2/30 dev q1",
-        "link set dev q0 up",
-        "link set dev q1 up",
-    ) as name:
+    with scratch_netns("raw", "link set dev lo up", *veth("q0", "10.2.0.1/30", "q1", "10.2.0.2/30")) as name:
         yield name
 
 

@@ -16,6 +16,16 @@ def _router(tmp_path) -> Router:
     return Router(cfg)
 
 
+def _in_loop(r: Router, body) -> None:
+    """Run ``await body(loop)`` in a fresh event loop that ``r`` uses as its own."""
+
+    async def run():
+        r._loop = asyncio.get_running_loop()
+        await body(r._loop)
+
+    asyncio.run(run())
+
+
 class FakeBatch:
     def apply(self, changes):
         return [0] * len(changes)
@@ -26,14 +36,13 @@ def test_a_large_fib_write_is_one_bounded_log_entry(tmp_path):
     hop = frozenset({NextHop(IPv4Address("10.0.0.2"), "e0")})
     routes = [Route(IPv4Network((0x0A000000 + (i << 8), 24)), RouteProtocol.OSPF, 1, hop) for i in range(500)]
 
-    async def run():
-        r._loop = asyncio.get_running_loop()
+    async def body(loop):
         r._fib_batch = FakeBatch()
         r.rib.update("ospf", 0.0, upserts=routes)
         r._fib_dirty = True
         await r._sync_fib()
 
-    asyncio.run(run())
+    _in_loop(r, body)
     (entry,) = [e for e in r.events.entries if e["kind"] == "fib"]
     assert entry["replaced"] == 500 and entry["deleted"] == 0
     assert entry["replace"] == [str(rt.prefix) for rt in routes[:FIB_LOG_SAMPLE]]
@@ -57,11 +66,10 @@ def test_the_rib_is_offered_only_to_engines_that_want_it(tmp_path):
     engines = {"a": Engine("a", None), "b": Engine("b", True), "c": Engine("c", False)}
     r.engines = engines
 
-    async def run():
-        r._loop = asyncio.get_running_loop()
+    async def body(loop):
         r._offer_rib()
 
-    asyncio.run(run())
+    _in_loop(r, body)
     assert [type(e) for e in engines["a"].seen] == [RibChanged]
     assert [type(e) for e in engines["b"].seen] == [RibChanged]
     assert engines["c"].seen == []
@@ -87,8 +95,7 @@ def test_timers_due_at_the_same_instant_reach_the_engine_as_one_call(tmp_path):
     r = _router(tmp_path)
     eng = r.engines["ospf"] = BatchEngine()
 
-    async def run():
-        loop = r._loop = asyncio.get_running_loop()
+    async def body(loop):
         t = loop.time() + 0.05
         r._perform(
             "ospf", [ArmTimer(("hello", "e0"), t), ArmTimer(("hello", "e1"), t), ArmTimer("spf", t + 0.03)]
@@ -101,7 +108,7 @@ def test_timers_due_at_the_same_instant_reach_the_engine_as_one_call(tmp_path):
         assert r._timer_groups["ospf", t + 0.03][0] is handle and not handle.cancelled()
         await asyncio.sleep(0.12)
 
-    asyncio.run(run())
+    _in_loop(r, body)
     assert [[e.key for e in call] for call in eng.calls] == [
         [("hello", "e0"), ("hello", "e2")],  # one call for the two still due together
         [("hello", "e1")],
@@ -115,8 +122,7 @@ def test_cancelling_every_timer_of_an_instant_cancels_its_loop_timer(tmp_path):
     r = _router(tmp_path)
     eng = r.engines["ospf"] = BatchEngine()
 
-    async def run():
-        loop = r._loop = asyncio.get_running_loop()
+    async def body(loop):
         t = loop.time() + 0.02
         r._perform("ospf", [ArmTimer("a", t), ArmTimer("b", t)])
         (handle, _keys) = r._timer_groups["ospf", t]
@@ -124,6 +130,6 @@ def test_cancelling_every_timer_of_an_instant_cancels_its_loop_timer(tmp_path):
         assert handle.cancelled() and r._timer_groups == {} and r._timers == {}
         await asyncio.sleep(0.05)
 
-    asyncio.run(run())
+    _in_loop(r, body)
     assert eng.calls == []
     r.events.close()

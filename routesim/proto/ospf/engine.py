@@ -285,14 +285,15 @@ class OspfEngine:
     def _on_timer(self, key: Any, now: float) -> None:
         if not (isinstance(key, tuple) and len(key) >= 2 and key[0] == "ospf"):
             return
+        # the fired timer left ``_armed``: whatever its handler does, its owner is re-checked
         self._armed.pop(key, None)
-        self._recheck_owner_of(key)  # whatever the handler does, the fired timer's owner is re-checked
         kind = key[1]
         due = now + _TIMER_EPSILON
-        if kind in ("hello", "wait", "ack"):
+        if kind in _IFACE_TIMERS:
             ifc = self.ifaces.get(key[2])
             if ifc is None:
                 return
+            self._recheck(ifc)
             if kind == "hello" and ifc.hello_at is not None and ifc.hello_at <= due:
                 ifc.hello_at = _next_beat(ifc.hello_at, ifc.cfg.hello_interval, now)
                 if ifc.active:
@@ -301,11 +302,12 @@ class OspfEngine:
                 interface_event(self, ifc, InterfaceEvent.WAIT_TIMER, now)
             elif kind == "ack" and ifc.ack_at is not None and ifc.ack_at <= due:
                 flooding.send_delayed_acks(self, ifc, now)
-        elif kind in ("inactivity", "dd", "lsr", "lsu"):
+        elif kind in _NEIGHBOR_TIMERS:
             ifc = self.ifaces.get(key[2])
             nbr = ifc.neighbors.get(key[3]) if ifc else None
             if ifc is None or nbr is None:
-                return
+                return  # gone: _sync_timers drops the rest of its timers
+            self._recheck(nbr)
             at = {
                 "inactivity": nbr.inactivity_at,
                 "dd": nbr.dd_rxmt_at,
@@ -322,13 +324,15 @@ class OspfEngine:
                 neighbor.lsr_retransmit(self, ifc, nbr, now)
             else:
                 flooding.lsu_retransmit(self, ifc, nbr, now)
-        elif kind == "spf" and self.spf_at is not None and self.spf_at <= due:
-            self._run_spf(now)
-        elif kind == "originate":
-            self.originate_soon()
-        elif kind == "age":
-            flooding.age_database(self, now)
-            self.originate_soon()
+        else:
+            self._recheck(self)
+            if kind == "spf" and self.spf_at is not None and self.spf_at <= due:
+                self._run_spf(now)
+            elif kind == "originate":
+                self.originate_soon()
+            elif kind == "age":
+                flooding.age_database(self, now)
+                self.originate_soon()
 
     # --- receiving (§8.2) ---------------------------------------------------------------------
 
@@ -543,7 +547,7 @@ class OspfEngine:
         so only the timers that changed are looked up and emitted (timer keys hold IPv4Addresses,
         whose hashing dominated when every key was rebuilt and diffed after every packet). After a
         timer fired, its owner's deadlines are compared with ``_armed`` again
-        (:meth:`_recheck_owner_of`); after :meth:`stop` (``_timers_dirty``), every owner's.
+        (:meth:`_recheck`); after :meth:`stop` (``_timers_dirty``), every owner's.
         """
         full, self._timers_dirty = self._timers_dirty, False
         self._timer_gen += 1
@@ -573,20 +577,15 @@ class OspfEngine:
                 armed[key] = at
                 self._out.append(ArmTimer(key, at))
 
-    def _recheck_owner_of(self, key: tuple) -> None:
-        """A timer fired (and left ``_armed``): make :meth:`_sync_timers` compare every deadline of
-        the interface, neighbor or engine it belongs to with ``_armed`` again, as if it were new, so
-        that a deadline the handler left as it was is armed again. Only that owner: comparing every
-        owner after every Hello timer was a quarter of an idle router's CPU."""
-        kind = key[1]
-        owner: object | None = None
-        if kind in _ENGINE_TIMERS:
-            owner = self
-        elif len(key) >= 3 and (ifc := self.ifaces.get(key[2])) is not None:
-            owner = ifc if kind in _IFACE_TIMERS else ifc.neighbors.get(key[3]) if len(key) >= 4 else None
-        state = self._timer_state.get(id(owner)) if owner is not None else None
+    def _recheck(self, owner: object) -> None:
+        """One of ``owner``'s timers fired (and left ``_armed``): make :meth:`_sync_timers` compare
+        every deadline of that interface, neighbor or engine with ``_armed`` again, as if it were
+        new, so that a deadline the handler left as it was is armed again. Only that owner's:
+        comparing every owner's after each Hello timer was the largest part of an idle router's
+        engine time."""
+        state = self._timer_state.get(id(owner))
         if state is None or state[0] is not owner:
-            self._timers_dirty = True  # an owner we cannot place: compare everything
+            self._timers_dirty = True  # never synced: compare everything
             return
         state[1] = (_STALE,) * len(state[4])
 

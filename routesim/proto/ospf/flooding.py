@@ -195,8 +195,7 @@ def install(
     (otherwise a neighbor that drops it, e.g. by MinLSArrival (5a), never gets it again).
     """
     remove_from_retransmission_lists(eng, lsa.header.key, scope, keep=lsa)
-    entry, changed = eng.lsdb.install(scope, lsa, now, own=own)
-    entry.requested = requested
+    _, changed = eng.lsdb.install(scope, lsa, now, own=own, requested=requested)
     h = lsa.header
     eng.emit(
         Log(

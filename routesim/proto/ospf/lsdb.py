@@ -99,7 +99,9 @@ class Lsdb:
     def get(self, scope: Scope, key: LsaKey) -> LsdbEntry | None:
         return self.entries.get((scope, key))
 
-    def install(self, scope: Scope, lsa: Lsa, now: float, *, own: bool = False) -> tuple[LsdbEntry, bool]:
+    def install(
+        self, scope: Scope, lsa: Lsa, now: float, *, own: bool = False, requested: bool = False
+    ) -> tuple[LsdbEntry, bool]:
         """Install ``lsa`` (§13.2); returns the entry and whether the contents changed for routing.
 
         §13.2: the routing table must be recalculated when the contents changed: a new LSA, a change
@@ -108,7 +110,7 @@ class Lsdb:
         """
         sk = (scope, lsa.header.key)
         old = self.entries.get(sk)
-        entry = LsdbEntry(lsa, now, own=own or (old.own if old else False))
+        entry = LsdbEntry(lsa, now, own=own or (old.own if old else False), requested=requested)
         self.entries[sk] = entry
         self.version += 1
         if lsa.header.age < self.maxage:
